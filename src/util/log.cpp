@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <uidsync/util/log.hpp>
+
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <mutex>
+#include <string>
+
+namespace uidsync::util {
+
+namespace {
+std::mutex g_mutex;
+spdlog::level::level_enum g_level = spdlog::level::warn;
+
+spdlog::sink_ptr stderr_sink() {
+  static auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  return sink;
+}
+} // namespace
+
+std::shared_ptr<spdlog::logger> logger(std::string_view layer) {
+  std::lock_guard lock(g_mutex);
+  const std::string name(layer);
+  if (auto existing = spdlog::get(name)) {
+    return existing;
+  }
+  auto created = std::make_shared<spdlog::logger>(name, stderr_sink());
+  created->set_level(g_level);
+  created->set_pattern("uidsync[%n] %l: %v");
+  spdlog::register_logger(created);
+  return created;
+}
+
+void set_verbosity(int verbosity) {
+  std::lock_guard lock(g_mutex);
+  if (verbosity < 0) {
+    g_level = spdlog::level::err;
+  } else if (verbosity == 0) {
+    g_level = spdlog::level::warn;
+  } else if (verbosity == 1) {
+    g_level = spdlog::level::info;
+  } else if (verbosity == 2) {
+    g_level = spdlog::level::debug;
+  } else {
+    g_level = spdlog::level::trace;
+  }
+  spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->set_level(g_level); });
+}
+
+} // namespace uidsync::util
