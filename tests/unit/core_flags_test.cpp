@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <uidsync/core/types.hpp>
 
+#include "support/table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -27,7 +29,7 @@ INSTANTIATE_TEST_SUITE_P(Rows, CoreFlags,
                                            FlagsRow{"reversed", "TSRPFD", "DFPRST"},
                                            FlagsRow{"duplicates", "SSF", "FS"},
                                            FlagsRow{"keyword_letters_ignored", "aSbF", "FS"}),
-                         [](const auto& info) { return info.param.name; });
+                         test::RowName{});
 
 TEST(CoreFlagsBits, SetAndClear) {
   Flags f;
