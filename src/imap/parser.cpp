@@ -429,7 +429,12 @@ public:
   // A FETCH item name: "UID", "BODY[HEADER.FIELDS (FROM)]<0>", "BINARY.SIZE[1]".
   std::string fetch_item_name() {
     auto start = m_pos;
-    atom();
+    while (m_pos < m_text.size() && is_atom_char(m_text[m_pos]) && m_text[m_pos] != '[') {
+      ++m_pos;
+    }
+    if (start == m_pos) {
+      error("expected a FETCH item name");
+    }
     if (peek() == '[') {
       skip_section();
       if (peek() == '<') {
