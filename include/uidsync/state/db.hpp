@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The per-account SQLite state database: schema, migrations, transactions, queries.
+#pragma once
+
+#include <uidsync/core/error.hpp>
+#include <uidsync/core/types.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace uidsync::state {
+
+// The schema version this build writes. Older files are upgraded at open through
+// the ladder in schema.cpp; newer files are refused.
+inline constexpr int k_schema_version = 2;
+
+// Persisted in message.state: never renumber.
+enum class MessageState : int {
+  present = 0,  // on both sides as far as we know
+  expunged = 1, // deleted locally, deletion not yet propagated to the server
+  pending = 2,  // announced by the server, not stored locally yet
+};
+
+// Persisted in quarantine.state: never renumber.
+enum class QuarantineState : int { active = 0, released = 1, forgotten = 2 };
+
+// Persisted in anomaly.kind: never renumber.
+enum class AnomalyKind : int {
+  exists_mismatch = 0,
+  uid_reappeared = 1,
+  uid_reused = 2,
+  bad_uid = 3,
+  uidvalidity_changed = 4,
+};
+
+struct FolderRow {
+  std::int64_t id = 0; // 0 until stored
+  std::string name;    // the server's name, decoded to UTF-8
+  core::UidValidity uidvalidity = 0;
+  core::Uid uidnext = 0;
+  core::ModSeq highestmodseq = 0;
+  std::string local_path; // relative to the Maildir root
+  std::int64_t last_sync = 0; // unix seconds, 0 = never
+  bool operator==(const FolderRow&) const = default;
+};
+
+struct MessageRow {
+  std::int64_t folder_id = 0;
+  core::Uid uid = 0;
+  std::string local_name; // "cur/<file>" or "new/<file>", relative to the folder's path
+  core::Flags flags;
+  std::string keywords;   // space-separated IMAP keywords (never in file names)
+  std::uint64_t size = 0;
+  std::int64_t internaldate = 0; // unix seconds
+  std::string message_id;        // the Message-ID header value, angle brackets included
+  std::string digest;            // hex SHA-256 of the raw message
+  MessageState state = MessageState::present;
+  bool operator==(const MessageRow&) const = default;
+};
+
+struct QuarantineRow {
+  std::int64_t folder_id = 0;
+  core::UidValidity uidvalidity = 0;
+  core::Uid uid = 0;
+  std::string reason;
+  std::string detail;
+  std::int64_t first_seen = 0;
+  std::int64_t last_try = 0;
+  int tries = 0;
+  std::int64_t next_try = 0;
+  QuarantineState state = QuarantineState::active;
+  bool operator==(const QuarantineRow&) const = default;
+};
+
+struct AnomalyRow {
+  std::int64_t folder_id = 0;
+  AnomalyKind kind = AnomalyKind::exists_mismatch;
+  std::string detail;
+  std::int64_t seen_at = 0;
+  bool operator==(const AnomalyRow&) const = default;
+};
+
+class Db;
+
+// RAII transaction (BEGIN IMMEDIATE). The destructor rolls back unless commit()
+// succeeded. At most one is open per Db; queries run inside it while it lives.
+class Transaction {
+public:
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+
+  // Commits. Fails with Scope::account if SQLite cannot (disk full, I/O error);
+  // the transaction is then rolled back.
+  core::Result<void> commit();
+
+private:
+  friend class Db;
+  explicit Transaction(Db* db) : m_db(db) {}
+  Db* m_db;
+};
+
+// One open state database. Move-only; closing happens in the destructor.
+// Every query returns Scope::account errors naming the DB file.
+class Db {
+public:
+  // Opens (or creates, with mode 0600 and a 0700 parent directory) the DB at `path`,
+  // sets WAL mode and a busy timeout, runs `PRAGMA quick_check`, and upgrades an
+  // older schema. Fails with Scope::account, naming the file and how to rebuild it,
+  // if the file is empty, corrupt, not a database, or from a newer version.
+  // An existing file is never recreated empty.
+  static core::Result<Db> open(const std::filesystem::path& path);
+
+  Db(Db&&) noexcept;
+  Db& operator=(Db&&) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  const std::filesystem::path& path() const;
+  core::Result<int> schema_version();
+
+  // Starts a write transaction; see Transaction.
+  core::Result<Transaction> begin();
+
+  // Folders. `put_folder` inserts (row.id == 0) or updates; returns the id.
+  core::Result<std::int64_t> put_folder(const FolderRow& row);
+  core::Result<std::optional<FolderRow>> folder(const std::string& name);
+
+  // Messages, keyed by (folder_id, uid). `put_message` inserts or replaces.
+  core::Result<void> put_message(const MessageRow& row);
+  core::Result<void> put_messages(const std::vector<MessageRow>& rows); // one transaction
+  core::Result<void> delete_message(std::int64_t folder_id, core::Uid uid);
+  core::Result<std::vector<MessageRow>> messages(std::int64_t folder_id); // by uid
+
+  // Quarantine, keyed by (folder_id, uidvalidity, uid); `put_quarantine` upserts.
+  core::Result<void> put_quarantine(const QuarantineRow& row);
+  core::Result<std::vector<QuarantineRow>> quarantine(std::int64_t folder_id);
+
+  core::Result<void> add_anomaly(const AnomalyRow& row);
+  core::Result<std::vector<AnomalyRow>> anomalies(std::int64_t folder_id);
+
+  struct Impl;
+
+private:
+  friend class Transaction;
+  explicit Db(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace uidsync::state

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The state DB: open + integrity check + upgrade ladder, transactions, queries.
+#include <uidsync/state/db.hpp>
+
+#include <uidsync/util/log.hpp>
+
+#include "schema.hpp"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <system_error>
+
+namespace uidsync::state {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int k_busy_timeout_ms = 5000;
+
+std::string rebuild_hint(const fs::path& path) {
+  return fmt::format("move it aside (mv '{0}' '{0}.broken') and sync again: uidsync rebuilds "
+                     "the state from the Maildir's ,U= file names without downloading again",
+                     path.string());
+}
+
+} // namespace
+
+struct Db::Impl {
+  fs::path path;
+  sqlite3* handle = nullptr;
+  std::map<std::string, sqlite3_stmt*, std::less<>> statements;
+  bool in_transaction = false;
+
+  ~Impl() {
+    for (auto& [sql, stmt] : statements) {
+      sqlite3_finalize(stmt);
+    }
+    if (handle != nullptr) {
+      sqlite3_close_v2(handle);
+    }
+  }
+
+  util::Unexpected<core::Error> error(std::string_view what) const {
+    return util::unexpected(core::Error{
+        core::Scope::account,
+        fmt::format("state DB {}: {} failed: {}", path.string(), what, sqlite3_errmsg(handle)),
+        "check the disk (space, permissions); if the file is damaged, " + rebuild_hint(path)});
+  }
+
+  core::Result<void> exec(std::string_view sql, std::string_view what) {
+    const std::string text(sql);
+    if (sqlite3_exec(handle, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return error(what);
+    }
+    return {};
+  }
+
+  // A cached prepared statement, reset and unbound when the guard goes away.
+  class Stmt {
+  public:
+    Stmt(sqlite3_stmt* s) : m_stmt(s) {}
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    ~Stmt() {
+      sqlite3_reset(m_stmt);
+      sqlite3_clear_bindings(m_stmt);
+    }
+    sqlite3_stmt* get() const { return m_stmt; }
+
+    void bind(int i, std::int64_t v) { sqlite3_bind_int64(m_stmt, i, v); }
+    void bind(int i, const std::string& v) {
+      sqlite3_bind_text(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    std::int64_t i64(int col) const { return sqlite3_column_int64(m_stmt, col); }
+    std::string text(int col) const {
+      const auto* p = sqlite3_column_text(m_stmt, col);
+      const int n = sqlite3_column_bytes(m_stmt, col);
+      return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+    }
+
+  private:
+    sqlite3_stmt* m_stmt;
+  };
+
+  core::Result<sqlite3_stmt*> prepare(std::string_view sql) {
+    if (auto it = statements.find(sql); it != statements.end()) {
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(handle, sql.data(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      return error("preparing a query");
+    }
+    statements.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  // Runs a statement that returns no rows.
+  core::Result<void> done(Stmt& stmt, std::string_view what) {
+    if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
+      return error(what);
+    }
+    return {};
+  }
+};
+
+#define UIDSYNC_PREPARE(var, sql)                                                                  \
+  auto var##_prepared = m_impl->prepare(sql);                                                      \
+  if (!var##_prepared) {                                                                           \
+    return util::unexpected(std::move(var##_prepared).error());                                   \
+  }                                                                                                \
+  Impl::Stmt var(*var##_prepared)
+
+// ---- Transaction -----------------------------------------------------------
+
+Transaction::Transaction(Transaction&& other) noexcept : m_db(other.m_db) {
+  other.m_db = nullptr;
+}
+
+Transaction::~Transaction() {
+  if (m_db != nullptr) {
+    sqlite3_exec(m_db->m_impl->handle, "ROLLBACK", nullptr, nullptr, nullptr);
+    m_db->m_impl->in_transaction = false;
+  }
+}
+
+core::Result<void> Transaction::commit() {
+  if (m_db == nullptr) {
+    return core::fail(core::Scope::fatal, "state DB: commit() on a finished transaction");
+  }
+  auto& impl = *m_db->m_impl;
+  auto result = impl.exec("COMMIT", "committing a transaction");
+  if (!result) {
+    return result; // the destructor rolls back
+  }
+  impl.in_transaction = false;
+  m_db = nullptr;
+  return {};
+}
+
+// ---- Db --------------------------------------------------------------------
+
+Db::Db(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Db::Db(Db&&) noexcept = default;
+Db& Db::operator=(Db&&) noexcept = default;
+Db::~Db() = default;
+
+const fs::path& Db::path() const {
+  return m_impl->path;
+}
+
+core::Result<Db> Db::open(const fs::path& path) {
+  auto corrupt = [&](std::string_view why) {
+    return core::fail(core::Scope::account,
+                      fmt::format("state DB {} is unreadable or corrupt: {}", path.string(), why),
+                      rebuild_hint(path));
+  };
+
+  std::error_code ec;
+  const bool existed = fs::exists(path, ec);
+  if (existed && fs::file_size(path, ec) == 0 && !ec) {
+    // An empty file is a truncated DB, not a new one: starting from an empty state
+    // next to a full Maildir would look like every message was deleted.
+    return corrupt("the file is empty (truncated)");
+  }
+  if (!existed) {
+    const auto parent = path.parent_path();
+    if (!parent.empty() && !fs::exists(parent, ec)) {
+      fs::create_directories(parent, ec);
+      if (ec) {
+        return core::fail(core::Scope::account,
+                          fmt::format("cannot create the state directory {}: {}",
+                                      parent.string(), ec.message()),
+                          "check its permissions or set XDG_STATE_HOME");
+      }
+      ::chmod(parent.c_str(), 0700);
+    }
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (existed ? 0 : SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &impl->handle, flags, nullptr) != SQLITE_OK) {
+    return corrupt(impl->handle != nullptr ? sqlite3_errmsg(impl->handle) : "out of memory");
+  }
+  if (!existed) {
+    ::chmod(path.c_str(), 0600);
+  }
+  sqlite3_busy_timeout(impl->handle, k_busy_timeout_ms);
+  sqlite3_extended_result_codes(impl->handle, 1);
+
+  // quick_check first: it is what reports a garbage header or a truncated file.
+  {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(impl->handle, "PRAGMA quick_check", -1, &raw, nullptr) != SQLITE_OK) {
+      return corrupt(sqlite3_errmsg(impl->handle));
+    }
+    std::string problems;
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(raw, 0);
+      const std::string line = text == nullptr ? "" : reinterpret_cast<const char*>(text);
+      if (line != "ok") {
+        problems += (problems.empty() ? "" : "; ") + line;
+      }
+    }
+    const std::string errmsg = rc != SQLITE_DONE ? sqlite3_errmsg(impl->handle) : "";
+    sqlite3_finalize(raw);
+    if (rc != SQLITE_DONE) {
+      return corrupt(errmsg);
+    }
+    if (!problems.empty()) {
+      return corrupt("quick_check: " + problems);
+    }
+  }
+
+  UIDSYNC_TRY(impl->exec("PRAGMA journal_mode = WAL", "enabling WAL mode"));
+  UIDSYNC_TRY(impl->exec("PRAGMA synchronous = FULL", "setting synchronous mode"));
+  UIDSYNC_TRY(impl->exec("PRAGMA foreign_keys = ON", "enabling foreign keys"));
+
+  Db db(std::move(impl));
+  auto version = db.schema_version();
+  if (!version) {
+    return util::unexpected(std::move(version).error());
+  }
+  if (*version == 0 && existed) {
+    return corrupt("it has no schema_version table, so it is not a uidsync state DB");
+  }
+  if (*version > k_schema_version) {
+    return core::fail(core::Scope::account,
+                      fmt::format("state DB {} has schema version {}, newer than this uidsync "
+                                  "understands ({})",
+                                  path.string(), *version, k_schema_version),
+                      "run the newer uidsync that wrote it, or " + rebuild_hint(path));
+  }
+  const auto steps = detail::migrations();
+  for (int v = *version; v < k_schema_version; ++v) {
+    auto tx = db.begin();
+    if (!tx) {
+      return util::unexpected(std::move(tx).error());
+    }
+    UIDSYNC_TRY(db.m_impl->exec(steps[static_cast<std::size_t>(v)],
+                                fmt::format("upgrading the schema from version {} to {}", v, v + 1)));
+    UIDSYNC_TRY(db.m_impl->exec(fmt::format("UPDATE schema_version SET version = {}", v + 1),
+                                "recording the schema version"));
+    UIDSYNC_TRY(tx->commit());
+    if (v > 0) {
+      util::logger("state")->info("upgraded {} from schema version {} to {}", path.string(), v, v + 1);
+    }
+  }
+  return db;
+}
+
+core::Result<int> Db::schema_version() {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(m_impl->handle,
+                         "SELECT count(*) FROM sqlite_schema WHERE name = 'schema_version'", -1,
+                         &raw, nullptr) != SQLITE_OK) {
+    return m_impl->error("reading the schema");
+  }
+  int rc = sqlite3_step(raw);
+  const bool has_table = rc == SQLITE_ROW && sqlite3_column_int(raw, 0) > 0;
+  sqlite3_finalize(raw);
+  if (rc != SQLITE_ROW) {
+    return m_impl->error("reading the schema");
+  }
+  if (!has_table) {
+    return 0;
+  }
+  UIDSYNC_PREPARE(stmt, "SELECT version FROM schema_version");
+  if (sqlite3_step(stmt.get()) != SQLITE_ROW) {
+    return m_impl->error("reading schema_version");
+  }
+  return static_cast<int>(stmt.i64(0));
+}
+
+core::Result<Transaction> Db::begin() {
+  if (m_impl->in_transaction) {
+    return core::fail(core::Scope::fatal,
+                      fmt::format("state DB {}: nested transaction", m_impl->path.string()));
+  }
+  UIDSYNC_TRY(m_impl->exec("BEGIN IMMEDIATE", "starting a transaction"));
+  m_impl->in_transaction = true;
+  return Transaction(this);
+}
+
+core::Result<std::int64_t> Db::put_folder(const FolderRow& row) {
+  if (row.id == 0) {
+    UIDSYNC_PREPARE(stmt, "INSERT INTO folder (name, uidvalidity, uidnext, highestmodseq, "
+                          "local_path, last_sync) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    stmt.bind(1, row.name);
+    stmt.bind(2, std::int64_t{row.uidvalidity});
+    stmt.bind(3, std::int64_t{row.uidnext});
+    stmt.bind(4, static_cast<std::int64_t>(row.highestmodseq));
+    stmt.bind(5, row.local_path);
+    stmt.bind(6, row.last_sync);
+    UIDSYNC_TRY(m_impl->done(stmt, "storing folder " + row.name));
+    return sqlite3_last_insert_rowid(m_impl->handle);
+  }
+  UIDSYNC_PREPARE(stmt, "UPDATE folder SET name = ?2, uidvalidity = ?3, uidnext = ?4, "
+                        "highestmodseq = ?5, local_path = ?6, last_sync = ?7 WHERE id = ?1");
+  stmt.bind(1, row.id);
+  stmt.bind(2, row.name);
+  stmt.bind(3, std::int64_t{row.uidvalidity});
+  stmt.bind(4, std::int64_t{row.uidnext});
+  stmt.bind(5, static_cast<std::int64_t>(row.highestmodseq));
+  stmt.bind(6, row.local_path);
+  stmt.bind(7, row.last_sync);
+  UIDSYNC_TRY(m_impl->done(stmt, "updating folder " + row.name));
+  return row.id;
+}
+
+core::Result<std::optional<FolderRow>> Db::folder(const std::string& name) {
+  UIDSYNC_PREPARE(stmt, "SELECT id, name, uidvalidity, uidnext, highestmodseq, local_path, "
+                        "last_sync FROM folder WHERE name = ?1");
+  stmt.bind(1, name);
+  const int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) {
+    return std::optional<FolderRow>{};
+  }
+  if (rc != SQLITE_ROW) {
+    return m_impl->error("reading folder " + name);
+  }
+  FolderRow row;
+  row.id = stmt.i64(0);
+  row.name = stmt.text(1);
+  row.uidvalidity = static_cast<core::UidValidity>(stmt.i64(2));
+  row.uidnext = static_cast<core::Uid>(stmt.i64(3));
+  row.highestmodseq = static_cast<core::ModSeq>(stmt.i64(4));
+  row.local_path = stmt.text(5);
+  row.last_sync = stmt.i64(6);
+  return std::optional<FolderRow>{std::move(row)};
+}
+
+core::Result<void> Db::put_message(const MessageRow& row) {
+  UIDSYNC_PREPARE(stmt, "INSERT OR REPLACE INTO message (folder_id, uid, local_name, flags, "
+                        "keywords, size, internaldate, message_id, digest, state) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  stmt.bind(1, row.folder_id);
+  stmt.bind(2, std::int64_t{row.uid});
+  stmt.bind(3, row.local_name);
+  stmt.bind(4, row.flags.to_maildir());
+  stmt.bind(5, row.keywords);
+  stmt.bind(6, static_cast<std::int64_t>(row.size));
+  stmt.bind(7, row.internaldate);
+  stmt.bind(8, row.message_id);
+  stmt.bind(9, row.digest);
+  stmt.bind(10, std::int64_t{static_cast<int>(row.state)});
+  return m_impl->done(stmt, fmt::format("storing UID {} of folder id {}", row.uid, row.folder_id));
+}
+
+core::Result<void> Db::put_messages(const std::vector<MessageRow>& rows) {
+  auto tx = begin();
+  if (!tx) {
+    return util::unexpected(std::move(tx).error());
+  }
+  for (const auto& row : rows) {
+    UIDSYNC_TRY(put_message(row));
+  }
+  return tx->commit();
+}
+
+core::Result<void> Db::delete_message(std::int64_t folder_id, core::Uid uid) {
+  UIDSYNC_PREPARE(stmt, "DELETE FROM message WHERE folder_id = ?1 AND uid = ?2");
+  stmt.bind(1, folder_id);
+  stmt.bind(2, std::int64_t{uid});
+  return m_impl->done(stmt, fmt::format("deleting UID {} of folder id {}", uid, folder_id));
+}
+
+core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
+  UIDSYNC_PREPARE(stmt, "SELECT uid, local_name, flags, keywords, size, internaldate, "
+                        "message_id, digest, state FROM message WHERE folder_id = ?1 ORDER BY uid");
+  stmt.bind(1, folder_id);
+  std::vector<MessageRow> rows;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    MessageRow row;
+    row.folder_id = folder_id;
+    row.uid = static_cast<core::Uid>(stmt.i64(0));
+    row.local_name = stmt.text(1);
+    row.flags = core::Flags::from_maildir(stmt.text(2));
+    row.keywords = stmt.text(3);
+    row.size = static_cast<std::uint64_t>(stmt.i64(4));
+    row.internaldate = stmt.i64(5);
+    row.message_id = stmt.text(6);
+    row.digest = stmt.text(7);
+    row.state = static_cast<MessageState>(stmt.i64(8));
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) {
+    return m_impl->error(fmt::format("listing messages of folder id {}", folder_id));
+  }
+  return rows;
+}
+
+core::Result<void> Db::put_quarantine(const QuarantineRow& row) {
+  UIDSYNC_PREPARE(stmt, "INSERT OR REPLACE INTO quarantine (folder_id, uidvalidity, uid, reason, "
+                        "detail, first_seen, last_try, tries, next_try, state) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  stmt.bind(1, row.folder_id);
+  stmt.bind(2, std::int64_t{row.uidvalidity});
+  stmt.bind(3, std::int64_t{row.uid});
+  stmt.bind(4, row.reason);
+  stmt.bind(5, row.detail);
+  stmt.bind(6, row.first_seen);
+  stmt.bind(7, row.last_try);
+  stmt.bind(8, std::int64_t{row.tries});
+  stmt.bind(9, row.next_try);
+  stmt.bind(10, std::int64_t{static_cast<int>(row.state)});
+  return m_impl->done(stmt, fmt::format("quarantining UID {}", row.uid));
+}
+
+core::Result<std::vector<QuarantineRow>> Db::quarantine(std::int64_t folder_id) {
+  UIDSYNC_PREPARE(stmt, "SELECT uidvalidity, uid, reason, detail, first_seen, last_try, tries, "
+                        "next_try, state FROM quarantine WHERE folder_id = ?1 ORDER BY uid");
+  stmt.bind(1, folder_id);
+  std::vector<QuarantineRow> rows;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    QuarantineRow row;
+    row.folder_id = folder_id;
+    row.uidvalidity = static_cast<core::UidValidity>(stmt.i64(0));
+    row.uid = static_cast<core::Uid>(stmt.i64(1));
+    row.reason = stmt.text(2);
+    row.detail = stmt.text(3);
+    row.first_seen = stmt.i64(4);
+    row.last_try = stmt.i64(5);
+    row.tries = static_cast<int>(stmt.i64(6));
+    row.next_try = stmt.i64(7);
+    row.state = static_cast<QuarantineState>(stmt.i64(8));
+    rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) {
+    return m_impl->error("listing the quarantine");
+  }
+  return rows;
+}
+
+core::Result<void> Db::add_anomaly(const AnomalyRow& row) {
+  UIDSYNC_PREPARE(stmt, "INSERT INTO anomaly (folder_id, kind, detail, seen_at) "
+                        "VALUES (?1, ?2, ?3, ?4)");
+  stmt.bind(1, row.folder_id);
+  stmt.bind(2, std::int64_t{static_cast<int>(row.kind)});
+  stmt.bind(3, row.detail);
+  stmt.bind(4, row.seen_at);
+  return m_impl->done(stmt, "recording an anomaly");
+}
+
+core::Result<std::vector<AnomalyRow>> Db::anomalies(std::int64_t folder_id) {
+  UIDSYNC_PREPARE(stmt, "SELECT kind, detail, seen_at FROM anomaly WHERE folder_id = ?1 "
+                        "ORDER BY seen_at, id");
+  stmt.bind(1, folder_id);
+  std::vector<AnomalyRow> rows;
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    rows.push_back(AnomalyRow{folder_id, static_cast<AnomalyKind>(stmt.i64(0)), stmt.text(1),
+                              stmt.i64(2)});
+  }
+  if (rc != SQLITE_DONE) {
+    return m_impl->error("listing anomalies");
+  }
+  return rows;
+}
+
+} // namespace uidsync::state
