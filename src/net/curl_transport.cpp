@@ -414,7 +414,7 @@ core::Result<std::unique_ptr<CurlTransport>> CurlTransport::connect(const Connec
     const std::string pin_hint =
         self->m_server_fingerprint.empty()
             ? std::string()
-            : " or pin it with fingerprint = \"" + self->m_server_fingerprint + "\"";
+            : ", or pin it with fingerprint = \"" + self->m_server_fingerprint + "\"";
     util::logger("net")->debug("connect to {} failed after {} ms: curl error {} ({})", peer,
                                elapsed.count(), static_cast<int>(rc), detail);
     const std::string via = o.proxy.empty() ? "" : " through proxy " + without_userinfo(o.proxy);
