@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -147,6 +148,11 @@ Dovecot::~Dovecot() {
 }
 
 void Dovecot::start() {
+  // Share the generated certificates between the many instances a test run starts.
+  const char* tmp = std::getenv("TMPDIR");
+  const fs::path cache = fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") /
+                         "uidsync-dovecot-fixture-tls";
+  ::setenv("DOVECOT_FIXTURE_TLS_CACHE", cache.c_str(), 0);
   const auto result = run_command({dovecot_fixture_script().string(), "start", m_dir.string()});
   if (result.status != 0) {
     throw std::runtime_error("cannot start the Dovecot fixture in " + m_dir.string() + ":\n" +
