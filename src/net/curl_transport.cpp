@@ -332,6 +332,11 @@ core::Result<void> check_options(const ConnectOptions& o) {
                       "use tls = \"implicit\" or \"starttls\"; set allow_plaintext = true only "
                       "for a trusted local server");
   }
+  if (o.tls == TlsMode::none && !o.fingerprint.empty()) {
+    return core::fail(core::Scope::account,
+                      "a certificate fingerprint is set for " + o.host + " but tls = \"none\"",
+                      "use tls = \"implicit\" or \"starttls\", or remove the fingerprint");
+  }
   return {};
 }
 

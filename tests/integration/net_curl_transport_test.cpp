@@ -233,6 +233,8 @@ const ConnectRow k_connect_rows[] = {
      .other_port = true, .error = "TLS handshake with 127.0.0.1:", .hint = "starttls"},
     {.name = "StarttlsOnImplicitPort", .tls = TlsMode::starttls, .auth = AuthMechanism::plain,
      .other_port = true, .error = "no answer within", .hint = "implicit"},
+    {.name = "PinWithoutTls", .tls = TlsMode::none, .auth = AuthMechanism::plain, .pin = Pin::right,
+     .error = "tls = \"none\"", .hint = "remove the fingerprint"},
     {.name = "PlainTextNotAllowed", .tls = TlsMode::none, .auth = AuthMechanism::plain,
      .allow_plaintext = false, .error = "without TLS", .hint = "allow_plaintext"},
 };
@@ -276,31 +278,37 @@ const BadOptionsRow k_bad_options_rows[] = {
 INSTANTIATE_TEST_SUITE_P(Rows, NetCurlTransportBadOptions, ::testing::ValuesIn(k_bad_options_rows),
                          RowName{});
 
-// Reads until a line starting with `tag ` arrives; returns everything read.
-std::string read_until_tagged(net::Transport& t, const std::string& tag) {
+// Reads (in chunks of `chunk` bytes) until a line starting with `tag ` has arrived;
+// returns everything read. Waits when nothing is available or, with `wait_always`,
+// after every read (wait() must then report bytes TLS has buffered). Fails the test
+// if the server goes quiet.
+std::string read_until_tagged(net::Transport& t, const std::string& tag, std::size_t chunk = 4096,
+                              bool wait_always = false) {
   std::string got;
-  std::vector<char> buf(4096);
-  for (int rounds = 0; rounds < 1000; ++rounds) {
+  std::vector<char> buf(chunk);
+  std::size_t scanned = 0;
+  for (;;) {
     auto n = t.read_some(buf);
     if (!n) {
       ADD_FAILURE() << n.error().what();
       return got;
     }
     got.append(buf.data(), *n);
-    const auto pos = got.find(tag + " ");
-    if (pos != std::string::npos && (pos == 0 || got[pos - 1] == '\n') &&
-        got.find("\r\n", pos) != std::string::npos) {
-      return got;
+    for (auto eol = got.find("\r\n", scanned); eol != std::string::npos;
+         eol = got.find("\r\n", scanned)) {
+      if (got.compare(scanned, tag.size() + 1, tag + " ") == 0) {
+        return got;
+      }
+      scanned = eol + 2;
     }
-    if (*n == 0) {
+    if (*n == 0 || wait_always) {
       auto ready = t.wait(net::WaitFor::read, 5s);
       if (!ready || !*ready) {
-        ADD_FAILURE() << "no reply to " << tag;
+        ADD_FAILURE() << "no reply to " << tag << " after " << got.size() << " bytes";
         return got;
       }
     }
   }
-  return got;
 }
 
 TEST_F(NetCurlTransport, RawRoundTripCountsBytes) {
@@ -330,6 +338,49 @@ TEST_F(NetCurlTransport, RawRoundTripCountsBytes) {
   (*t)->close();
   EXPECT_FALSE((*t)->write_all("t2 NOOP\r\n", 1s).has_value());
 }
+
+struct BulkRow {
+  std::string name;
+  TlsMode tls;
+  std::size_t chunk; // read_some buffer size
+  bool wait_always;  // wait() after every read_some
+};
+void PrintTo(const BulkRow& row, std::ostream* os) { *os << row.name; }
+
+class NetCurlTransportBulk : public NetCurlTransport,
+                             public ::testing::WithParamInterface<BulkRow> {};
+
+// A 1 MiB literal read in small chunks: TLS keeps decrypted bytes that poll() cannot
+// see, so a transport that waits before draining would stall here.
+TEST_P(NetCurlTransportBulk, LargeMessageArrivesCompletely) {
+  const auto& row = GetParam();
+  const std::string folder = "Bulk" + row.name;
+  std::string body;
+  for (int i = 0; body.size() < 1024 * 1024; ++i) {
+    body += "line " + std::to_string(i) + " of a large message, padded with text to be long\r\n";
+  }
+  s_dovecot->fill(folder, {"From: a@example.org\r\nSubject: big\r\n\r\n" + body});
+  auto t = CurlTransport::connect(options(row.tls));
+  ASSERT_TRUE(t.has_value()) << t.error().what();
+  ASSERT_TRUE((*t)->write_all("t1 EXAMINE " + folder + "\r\nt2 FETCH 1 (BODY.PEEK[])\r\n", 5s)
+                  .has_value());
+  const auto before = (*t)->bytes_read();
+  const std::string reply = read_until_tagged(**t, "t2", row.chunk, row.wait_always);
+  EXPECT_NE(reply.find("t1 OK"), std::string::npos);
+  EXPECT_NE(reply.find("t2 OK"), std::string::npos) << reply.substr(reply.size() - 200);
+  EXPECT_GT(reply.size(), body.size());
+  EXPECT_NE(reply.find(body.substr(body.size() - 200)), std::string::npos);
+  EXPECT_EQ((*t)->bytes_read() - before, reply.size());
+  (*t)->logout_and_close(2s);
+}
+
+const BulkRow k_bulk_rows[] = {
+    {"ImplicitSmallChunks", TlsMode::implicit, 1000, false},
+    {"ImplicitWaitAfterEveryRead", TlsMode::implicit, 1000, true},
+    {"StarttlsLargeChunks", TlsMode::starttls, 65536, true},
+    {"PlainText", TlsMode::none, 1000, true},
+};
+INSTANTIATE_TEST_SUITE_P(Rows, NetCurlTransportBulk, ::testing::ValuesIn(k_bulk_rows), RowName{});
 
 TEST_F(NetCurlTransport, ServerLogoutIsReportedAsClosed) {
   auto t = CurlTransport::connect(options(TlsMode::starttls));
