@@ -174,5 +174,15 @@ TEST(DovecotFixtureLifecycle, StopIsIdempotent) {
   EXPECT_NE(status.status, 0);
 }
 
+// CI without Dovecot must fail, not skip.
+TEST(DovecotFixtureLifecycle, MissingDovecotIsAFailure) {
+  TempDir dir;
+  const auto result = run_command({"/usr/bin/env", "PATH=" + (dir.path() / "empty").string(),
+                                   "/bin/bash", dovecot_fixture_script().string(), "start",
+                                   (dir.path() / "dovecot").string()});
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("dovecot is not installed"), std::string::npos) << result.output;
+}
+
 } // namespace
 } // namespace uidsync::test
