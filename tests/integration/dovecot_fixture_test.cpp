@@ -44,23 +44,7 @@ std::pair<CURLcode, std::string> curl_login(const Dovecot& dovecot, Listener lis
   return {rc, body};
 }
 
-class DovecotFixture : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    try {
-      s_dovecot = std::make_unique<Dovecot>();
-    } catch (const std::exception& e) {
-      s_start_error = e.what();
-    }
-  }
-  static void TearDownTestSuite() { s_dovecot.reset(); }
-  void SetUp() override { ASSERT_NE(s_dovecot, nullptr) << s_start_error; }
-
-  static std::unique_ptr<Dovecot> s_dovecot;
-  static std::string s_start_error;
-};
-std::unique_ptr<Dovecot> DovecotFixture::s_dovecot;
-std::string DovecotFixture::s_start_error;
+using DovecotFixture = DovecotSuite;
 
 struct LoginRow {
   std::string name;

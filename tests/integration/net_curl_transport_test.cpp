@@ -83,18 +83,8 @@ private:
   int m_port = 0;
 };
 
-class NetCurlTransport : public ::testing::Test {
+class NetCurlTransport : public DovecotSuite {
 protected:
-  static void SetUpTestSuite() {
-    try {
-      s_dovecot = std::make_unique<Dovecot>();
-    } catch (const std::exception& e) {
-      s_start_error = e.what();
-    }
-  }
-  static void TearDownTestSuite() { s_dovecot.reset(); }
-  void SetUp() override { ASSERT_NE(s_dovecot, nullptr) << s_start_error; }
-
   static ConnectOptions options(TlsMode tls) {
     ConnectOptions o;
     o.host = s_dovecot->host();
@@ -109,12 +99,7 @@ protected:
     o.io_timeout = 10s;
     return o;
   }
-
-  static std::unique_ptr<Dovecot> s_dovecot;
-  static std::string s_start_error;
 };
-std::unique_ptr<Dovecot> NetCurlTransport::s_dovecot;
-std::string NetCurlTransport::s_start_error;
 
 enum class Ca { fixture, other, system };
 enum class Pin { none, right, wrong, malformed };

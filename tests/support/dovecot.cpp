@@ -228,6 +228,21 @@ void Dovecot::stop() {
   }
 }
 
+std::unique_ptr<Dovecot> DovecotSuite::s_dovecot;
+std::string DovecotSuite::s_start_error;
+
+void DovecotSuite::SetUpTestSuite() {
+  try {
+    s_dovecot = std::make_unique<Dovecot>();
+  } catch (const std::exception& e) {
+    s_start_error = e.what();
+  }
+}
+
+void DovecotSuite::TearDownTestSuite() { s_dovecot.reset(); }
+
+void DovecotSuite::SetUp() { ASSERT_NE(s_dovecot, nullptr) << s_start_error; }
+
 std::string Dovecot::log_tail(int lines) const {
   std::ifstream in(m_dir / "log" / "dovecot.log");
   std::vector<std::string> all;

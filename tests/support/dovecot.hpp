@@ -10,6 +10,8 @@
 
 #include "support/temp_dir.hpp"
 
+#include <gtest/gtest.h>
+
 #include <sys/types.h>
 
 #include <filesystem>
@@ -81,6 +83,19 @@ private:
   std::filesystem::path m_mail_dir;
   bool m_running = false;
   int m_fill_counter = 0;
+};
+
+// Base for a test suite sharing one Dovecot: started in SetUpTestSuite, stopped in
+// TearDownTestSuite. When it could not start, every test of the suite fails with the
+// reason (never skips). Tests must not rely on mail left by other tests.
+class DovecotSuite : public ::testing::Test {
+protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  static std::unique_ptr<Dovecot> s_dovecot;
+  static std::string s_start_error;
 };
 
 // Path of the fixture script in the source tree.
