@@ -458,6 +458,8 @@ core::Result<std::unique_ptr<CurlTransport>> CurlTransport::connect(const Connec
         return core::fail(core::Scope::account, "certificate of " + peer + " is not valid yet",
                           "check this computer's clock");
       }
+      // libcurl checks the host name itself after the handshake; a mismatch shows only
+      // in its error text (the OpenSSL verify result stays X509_V_OK).
       if (detail.find("subject name") != std::string::npos ||
           detail.find("host name") != std::string::npos) {
         return core::fail(core::Scope::account,

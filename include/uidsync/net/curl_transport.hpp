@@ -53,10 +53,14 @@ struct ConnectOptions {
   std::string proxy;
   // Local address to connect from (CURLOPT_INTERFACE); empty: any.
   std::string interface;
-  std::chrono::milliseconds connect_timeout{30'000}; // TCP + TLS + login, each phase
-  std::chrono::milliseconds io_timeout{60'000};      // one server reply during connect
+  // TCP connect (and proxy handshake) limit.
+  std::chrono::milliseconds connect_timeout{30'000};
+  // Limit for each server reply during connect (libcurl 7.88 counts whole seconds, so it
+  // is rounded up), and for the authentication probe and logout_and_close's reply.
+  std::chrono::milliseconds io_timeout{60'000};
   // Called with every server line of the connect phase (greeting, CAPABILITY, the
-  // login reply), without CRLF, before connect() returns. May be empty.
+  // login reply), without CRLF, before connect() returns. Runs inside a libcurl
+  // callback: it must not throw. May be empty.
   std::function<void(std::string_view)> on_server_line;
 };
 
