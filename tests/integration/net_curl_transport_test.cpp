@@ -19,7 +19,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace uidsync::test {
@@ -385,6 +387,54 @@ TEST_F(NetCurlTransport, ServerLogoutIsReportedAsClosed) {
   }
   ADD_FAILURE() << "the server's close was never reported";
 }
+
+struct CloseRow {
+  std::string name;
+  bool logout;
+  std::string dovecot_logs; // what Dovecot logs for the session's end
+};
+void PrintTo(const CloseRow& row, std::ostream* os) { *os << row.name; }
+
+class NetCurlTransportClose : public NetCurlTransport,
+                              public ::testing::WithParamInterface<CloseRow> {};
+
+// Lines of the user's IMAP sessions (not the login processes) that contain `needle`.
+std::size_t count_session_lines(const std::string& log, const std::string& needle) {
+  std::istringstream in(log);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("imap(test)") != std::string::npos && line.find(needle) != std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// close() leaves LOGOUT to the IMAP session; logout_and_close() sends it.
+TEST_P(NetCurlTransportClose, EndsSessionAsDocumented) {
+  const auto& row = GetParam();
+  const auto log = s_dovecot->dir() / "log" / "dovecot.log";
+  const auto before = count_session_lines(read_file(log), row.dovecot_logs);
+  auto t = CurlTransport::connect(options(TlsMode::implicit));
+  ASSERT_TRUE(t.has_value()) << t.error().what();
+  if (row.logout) {
+    (*t)->logout_and_close(5s);
+  } else {
+    (*t)->close();
+  }
+  std::size_t after = before;
+  for (int i = 0; i < 100 && after == before; ++i) {
+    std::this_thread::sleep_for(20ms);
+    after = count_session_lines(read_file(log), row.dovecot_logs);
+  }
+  EXPECT_EQ(after, before + 1) << s_dovecot->log_tail(5);
+}
+
+const CloseRow k_close_rows[] = {
+    {"LogoutAndClose", true, ": Logged out"},
+    {"CloseOnly", false, "Disconnected: Connection closed"},
+};
+INSTANTIATE_TEST_SUITE_P(Rows, NetCurlTransportClose, ::testing::ValuesIn(k_close_rows), RowName{});
 
 TEST_F(NetCurlTransport, LogoutAndCloseEndsTheSession) {
   auto t = CurlTransport::connect(options(TlsMode::implicit));
