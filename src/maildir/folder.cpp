@@ -38,18 +38,23 @@ util::Unexpected<core::Error> io_error(std::string_view what, const fs::path& pa
       "check the disk (free space, permissions, mount state) and sync again"});
 }
 
-core::Result<void> fsync_path(const fs::path& path, int flags) {
+// Opens `path` with `flags` and runs `op` (fsync, syncfs) on it.
+core::Result<void> sync_path(const fs::path& path, int flags, int (*op)(int), std::string_view what) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) {
     return io_error("cannot open", path, errno);
   }
-  const int rc = ::fsync(fd);
+  const int rc = op(fd);
   const int err = errno;
   ::close(fd);
   if (rc != 0) {
-    return io_error("cannot fsync", path, err);
+    return io_error(what, path, err);
   }
   return {};
+}
+
+core::Result<void> fsync_path(const fs::path& path, int flags) {
+  return sync_path(path, flags, ::fsync, "cannot fsync");
 }
 
 core::Result<void> fsync_dir(const fs::path& path) {
@@ -339,16 +344,7 @@ core::Result<void> Batch::commit(const Recorder& record, SyncMode mode) {
   }
   // 1. Data first.
   if (mode == SyncMode::syncfs) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      return io_error("cannot open", dir, errno);
-    }
-    const int rc = ::syncfs(fd);
-    const int err = errno;
-    ::close(fd);
-    if (rc != 0) {
-      return io_error("cannot sync the file system of", dir, err);
-    }
+    UIDSYNC_TRY(sync_path(dir, O_RDONLY | O_DIRECTORY, ::syncfs, "cannot sync the file system of"));
   } else {
     std::atomic<std::size_t> next{0};
     std::mutex mutex;

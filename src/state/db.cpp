@@ -11,8 +11,6 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <system_error>
 
@@ -100,6 +98,19 @@ struct Db::Impl {
     }
     statements.emplace(std::string(sql), stmt);
     return stmt;
+  }
+
+  // Calls `fn` for each row of `stmt`.
+  template <class Fn>
+  core::Result<void> rows(Stmt& stmt, std::string_view what, Fn&& fn) {
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      fn();
+    }
+    if (rc != SQLITE_DONE) {
+      return error(what);
+    }
+    return {};
   }
 
   // Runs a statement that returns no rows.
@@ -379,8 +390,7 @@ core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
                         "message_id, digest, state FROM message WHERE folder_id = ?1 ORDER BY uid");
   stmt.bind(1, folder_id);
   std::vector<MessageRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  UIDSYNC_TRY(m_impl->rows(stmt, fmt::format("listing messages of folder id {}", folder_id), [&] {
     MessageRow row;
     row.folder_id = folder_id;
     row.uid = static_cast<core::Uid>(stmt.i64(0));
@@ -393,10 +403,7 @@ core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
     row.digest = stmt.text(7);
     row.state = static_cast<MessageState>(stmt.i64(8));
     rows.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) {
-    return m_impl->error(fmt::format("listing messages of folder id {}", folder_id));
-  }
+  }));
   return rows;
 }
 
@@ -422,8 +429,7 @@ core::Result<std::vector<QuarantineRow>> Db::quarantine(std::int64_t folder_id) 
                         "next_try, state FROM quarantine WHERE folder_id = ?1 ORDER BY uid");
   stmt.bind(1, folder_id);
   std::vector<QuarantineRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  UIDSYNC_TRY(m_impl->rows(stmt, "listing the quarantine", [&] {
     QuarantineRow row;
     row.folder_id = folder_id;
     row.uidvalidity = static_cast<core::UidValidity>(stmt.i64(0));
@@ -436,10 +442,7 @@ core::Result<std::vector<QuarantineRow>> Db::quarantine(std::int64_t folder_id) 
     row.next_try = stmt.i64(7);
     row.state = static_cast<QuarantineState>(stmt.i64(8));
     rows.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) {
-    return m_impl->error("listing the quarantine");
-  }
+  }));
   return rows;
 }
 
@@ -458,14 +461,10 @@ core::Result<std::vector<AnomalyRow>> Db::anomalies(std::int64_t folder_id) {
                         "ORDER BY seen_at, id");
   stmt.bind(1, folder_id);
   std::vector<AnomalyRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  UIDSYNC_TRY(m_impl->rows(stmt, "listing anomalies", [&] {
     rows.push_back(AnomalyRow{folder_id, static_cast<AnomalyKind>(stmt.i64(0)), stmt.text(1),
                               stmt.i64(2)});
-  }
-  if (rc != SQLITE_DONE) {
-    return m_impl->error("listing anomalies");
-  }
+  }));
   return rows;
 }
 

@@ -103,6 +103,9 @@ private:
   std::vector<Delivered> m_items;
 };
 
+// Threads: begin_delivery() and the Delivery objects may be used from several
+// threads at once (IMAP sinks on worker threads); scan(), set_flags(), expunge(),
+// clean_tmp() and Batch::commit() need the caller's synchronisation.
 class Folder {
 public:
   // Opens the Maildir at `dir`, which must be strictly below `root` (see

@@ -88,6 +88,8 @@ class Db;
 
 // RAII transaction (BEGIN IMMEDIATE). The destructor rolls back unless commit()
 // succeeded. At most one is open per Db; queries run inside it while it lives.
+// It points to its Db: it must not outlive it, and the Db must not be moved
+// while it is open.
 class Transaction {
 public:
   Transaction(Transaction&& other) noexcept;
