@@ -42,8 +42,10 @@ struct Options {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  fmt::print(stderr, "uidsync_bench_deliver: {}\nusage: uidsync_bench_deliver WORKDIR [-n N] "
-                     "[--seed S] [--batch B] [--corpus DIR]\n", why);
+  fmt::print(stderr,
+             "uidsync_bench_deliver: {}\nusage: uidsync_bench_deliver WORKDIR [-n N] "
+             "[--seed S] [--batch B] [--corpus DIR]\n",
+             why);
   std::exit(2);
 }
 
@@ -142,7 +144,8 @@ Run prepare(const fs::path& dir) {
   auto db = state::Db::open(dir / "state.db");
   auto folder = maildir::Folder::open(dir / "Mail", dir / "Mail/INBOX", true);
   if (!db || !folder) {
-    fmt::print(stderr, "uidsync_bench_deliver: {}\n", !db ? db.error().what() : folder.error().what());
+    fmt::print(stderr, "uidsync_bench_deliver: {}\n",
+               !db ? db.error().what() : folder.error().what());
     std::exit(1);
   }
   auto id = db->put_folder({0, "INBOX", 1, 1, 0, "INBOX", 0});
@@ -154,11 +157,20 @@ Run prepare(const fs::path& dir) {
 }
 
 state::MessageRow row_of(std::int64_t folder_id, const maildir::Delivered& d) {
-  return {folder_id, d.uid, d.name, d.flags, "", d.content.size, d.internaldate,
-          d.content.message_id, d.content.digest, state::MessageState::present};
+  return {folder_id,
+          d.uid,
+          d.name,
+          d.flags,
+          "",
+          d.content.size,
+          d.internaldate,
+          d.content.message_id,
+          d.content.digest,
+          state::MessageState::present};
 }
 
-core::Result<void> record(state::Db& db, std::int64_t folder_id, const std::vector<maildir::Delivered>& items) {
+core::Result<void> record(state::Db& db, std::int64_t folder_id,
+                          const std::vector<maildir::Delivered>& items) {
   auto tx = db.begin();
   if (!tx) {
     return util::unexpected(std::move(tx).error());
@@ -202,7 +214,8 @@ int must(int rc, const char* what) {
 }
 
 // The simple way: every file made durable on its own, the DB once per batch.
-double per_file(const fs::path& dir, const std::vector<std::string>& corpus, std::size_t batch_size) {
+double per_file(const fs::path& dir, const std::vector<std::string>& corpus,
+                std::size_t batch_size) {
   auto run = prepare(dir);
   const auto start = Clock::now();
   const auto folder = run.folder.path();
@@ -218,7 +231,8 @@ double per_file(const fs::path& dir, const std::vector<std::string>& corpus, std
     maildir::ContentHasher hasher;
     hasher.update(corpus[i]);
     d.content = hasher.finish();
-    const int fd = must(::open((folder / d.tmp_name).c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600), "open");
+    const int fd =
+        must(::open((folder / d.tmp_name).c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600), "open");
     must(static_cast<int>(::write(fd, corpus[i].data(), corpus[i].size())), "write");
     must(::fsync(fd), "fsync");
     ::close(fd);
@@ -238,7 +252,8 @@ double per_file(const fs::path& dir, const std::vector<std::string>& corpus, std
 
 int main(int argc, char** argv) {
   const auto options = parse(argc, argv);
-  const auto corpus = options.corpus.empty() ? generate(options.n, options.seed) : load(options.corpus, options.n);
+  const auto corpus =
+      options.corpus.empty() ? generate(options.n, options.seed) : load(options.corpus, options.n);
   if (corpus.empty()) {
     usage("the corpus is empty");
   }
@@ -249,19 +264,23 @@ int main(int argc, char** argv) {
     total += static_cast<double>(m.size());
   }
   std::sort(sizes.begin(), sizes.end());
-  const auto big = std::count_if(sizes.begin(), sizes.end(), [](std::size_t s) { return s >= 100000; });
+  const auto big =
+      std::count_if(sizes.begin(), sizes.end(), [](std::size_t s) { return s >= 100000; });
   fmt::print("corpus: {} messages ({}), {:.1f} MB, median {} B, mean {:.0f} B, >=100 KB {:.2f}%\n",
-             corpus.size(), options.corpus.empty() ? fmt::format("generated, seed {}", options.seed)
-                                                   : options.corpus.string(),
+             corpus.size(),
+             options.corpus.empty() ? fmt::format("generated, seed {}", options.seed)
+                                    : options.corpus.string(),
              total / 1e6, sizes[sizes.size() / 2], total / static_cast<double>(sizes.size()),
              100.0 * static_cast<double>(big) / static_cast<double>(sizes.size()));
   fmt::print("batch size: {}\n", options.batch);
   std::fflush(stdout);
 
   const double t_file = per_file(options.workdir / "per-file", corpus, options.batch);
-  fmt::print("per-file fsync:        {:8.2f} s  {:8.0f} msg/s\n", t_file, static_cast<double>(corpus.size()) / t_file);
+  fmt::print("per-file fsync:        {:8.2f} s  {:8.0f} msg/s\n", t_file,
+             static_cast<double>(corpus.size()) / t_file);
   std::fflush(stdout);
-  const double t_syncfs = batched(options.workdir / "syncfs", corpus, options.batch, maildir::SyncMode::syncfs);
+  const double t_syncfs =
+      batched(options.workdir / "syncfs", corpus, options.batch, maildir::SyncMode::syncfs);
   fmt::print("batched syncfs:        {:8.2f} s  {:8.0f} msg/s  ratio {:.3f}\n", t_syncfs,
              static_cast<double>(corpus.size()) / t_syncfs, t_syncfs / t_file);
   std::fflush(stdout);

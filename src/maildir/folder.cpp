@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One Maildir folder: open/create, delivery with the durability protocol, scan,
 // flag renames, expunge, tmp/ cleaning.
-#include <uidsync/maildir/folder.hpp>
-
-#include <uidsync/maildir/name.hpp>
-
 #include "crash_hook.hpp"
+
+#include <uidsync/maildir/folder.hpp>
+#include <uidsync/maildir/name.hpp>
 
 #include <fmt/format.h>
 
@@ -33,13 +32,14 @@ constexpr std::array<const char*, 3> k_subdirs{"cur", "new", "tmp"};
 
 util::Unexpected<core::Error> io_error(std::string_view what, const fs::path& path, int err,
                                        core::Scope scope = core::Scope::folder) {
-  return util::unexpected(core::Error{
-      scope, fmt::format("{} {}: {}", what, path.string(), std::strerror(err)),
-      "check the disk (free space, permissions, mount state) and sync again"});
+  return util::unexpected(
+      core::Error{scope, fmt::format("{} {}: {}", what, path.string(), std::strerror(err)),
+                  "check the disk (free space, permissions, mount state) and sync again"});
 }
 
 // Opens `path` with `flags` and runs `op` (fsync, syncfs) on it.
-core::Result<void> sync_path(const fs::path& path, int flags, int (*op)(int), std::string_view what) {
+core::Result<void> sync_path(const fs::path& path, int flags, int (*op)(int),
+                             std::string_view what) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) {
     return io_error("cannot open", path, errno);
@@ -115,15 +115,17 @@ core::Result<Folder> Folder::open(const fs::path& root, const fs::path& dir, boo
   const auto norm_root = root.lexically_normal();
   const auto rel = dir.lexically_normal().lexically_relative(norm_root);
   if (rel.empty() || rel == "." || *rel.begin() == "..") {
-    return core::fail(core::Scope::folder,
-                      fmt::format("Maildir {} is not below the root {}", dir.string(), root.string()),
-                      "this is a bug in the folder mapping; please report it");
+    return core::fail(
+        core::Scope::folder,
+        fmt::format("Maildir {} is not below the root {}", dir.string(), root.string()),
+        "this is a bug in the folder mapping; please report it");
   }
   if (create) {
     std::error_code ec;
     fs::create_directories(norm_root, ec);
     if (ec) {
-      return io_error("cannot create the Maildir root", norm_root, ec.value(), core::Scope::account);
+      return io_error("cannot create the Maildir root", norm_root, ec.value(),
+                      core::Scope::account);
     }
   }
   fs::path path = norm_root;
@@ -137,7 +139,8 @@ core::Result<Folder> Folder::open(const fs::path& root, const fs::path& dir, boo
   return Folder(path);
 }
 
-core::Result<Delivery> Folder::begin_delivery(core::Uid uid, core::Flags flags, std::int64_t internaldate) {
+core::Result<Delivery> Folder::begin_delivery(core::Uid uid, core::Flags flags,
+                                              std::int64_t internaldate) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -218,7 +221,8 @@ core::Result<ScanResult> Folder::scan() {
   m_new_mtime = new_st.st_mtim;
   // A change in the same clock tick as the mtime we saw would not move it again:
   // only trust mtimes that were already in the past when the listing started.
-  m_cache_valid = cur_st.st_mtim.tv_sec + 2 <= scan_start && new_st.st_mtim.tv_sec + 2 <= scan_start;
+  m_cache_valid =
+      cur_st.st_mtim.tv_sec + 2 <= scan_start && new_st.st_mtim.tv_sec + 2 <= scan_start;
   return ScanResult{std::move(found), true};
 }
 
@@ -232,10 +236,11 @@ core::Result<std::string> Folder::set_flags(const std::string& name, core::Flags
   if (::rename((m_dir / name).c_str(), (m_dir / target).c_str()) != 0) {
     const int err = errno;
     if (err == ENOENT) {
-      return core::fail(core::Scope::message,
-                        fmt::format("message file {} vanished (another program moved or deleted it)",
-                                    (m_dir / name).string()),
-                        "nothing to do: the next sync rescans the folder");
+      return core::fail(
+          core::Scope::message,
+          fmt::format("message file {} vanished (another program moved or deleted it)",
+                      (m_dir / name).string()),
+          "nothing to do: the next sync rescans the folder");
     }
     return io_error("cannot rename", m_dir / name, err, core::Scope::message);
   }
@@ -270,7 +275,8 @@ core::Result<std::size_t> Folder::clean_tmp(std::chrono::system_clock::time_poin
     }
     // A finished delivery's mtime is its (possibly old) INTERNALDATE, so the
     // ctime decides too: it moves whenever the file is written or touched.
-    if (st.st_mtim.tv_sec < limit && st.st_ctim.tv_sec < limit && ::unlinkat(dfd, entry->d_name, 0) == 0) {
+    if (st.st_mtim.tv_sec < limit && st.st_ctim.tv_sec < limit &&
+        ::unlinkat(dfd, entry->d_name, 0) == 0) {
       ++removed;
     }
   }

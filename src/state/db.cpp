@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The state DB: open + integrity check + upgrade ladder, transactions, queries.
-#include <uidsync/state/db.hpp>
-
-#include <uidsync/util/log.hpp>
-
 #include "schema.hpp"
 
-#include <sqlite3.h>
+#include <uidsync/state/db.hpp>
+#include <uidsync/util/log.hpp>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <sys/stat.h>
 
 #include <map>
@@ -80,7 +79,9 @@ struct Db::Impl {
     std::string text(int col) const {
       const auto* p = sqlite3_column_text(m_stmt, col);
       const int n = sqlite3_column_bytes(m_stmt, col);
-      return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+      return p == nullptr
+                 ? std::string()
+                 : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
     }
 
   private:
@@ -125,7 +126,7 @@ struct Db::Impl {
 #define UIDSYNC_PREPARE(var, sql)                                                                  \
   auto var##_prepared = m_impl->prepare(sql);                                                      \
   if (!var##_prepared) {                                                                           \
-    return util::unexpected(std::move(var##_prepared).error());                                   \
+    return util::unexpected(std::move(var##_prepared).error());                                    \
   }                                                                                                \
   Impl::Stmt var(*var##_prepared)
 
@@ -186,10 +187,10 @@ core::Result<Db> Db::open(const fs::path& path) {
     if (!parent.empty() && !fs::exists(parent, ec)) {
       fs::create_directories(parent, ec);
       if (ec) {
-        return core::fail(core::Scope::account,
-                          fmt::format("cannot create the state directory {}: {}",
-                                      parent.string(), ec.message()),
-                          "check its permissions or set XDG_STATE_HOME");
+        return core::fail(
+            core::Scope::account,
+            fmt::format("cannot create the state directory {}: {}", parent.string(), ec.message()),
+            "check its permissions or set XDG_STATE_HOME");
       }
       ::chmod(parent.c_str(), 0700);
     }
@@ -197,7 +198,8 @@ core::Result<Db> Db::open(const fs::path& path) {
 
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (existed ? 0 : SQLITE_OPEN_CREATE);
+  const int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (existed ? 0 : SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(path.c_str(), &impl->handle, flags, nullptr) != SQLITE_OK) {
     return corrupt(impl->handle != nullptr ? sqlite3_errmsg(impl->handle) : "out of memory");
   }
@@ -257,13 +259,15 @@ core::Result<Db> Db::open(const fs::path& path) {
     if (!tx) {
       return util::unexpected(std::move(tx).error());
     }
-    UIDSYNC_TRY(db.m_impl->exec(steps[static_cast<std::size_t>(v)],
-                                fmt::format("upgrading the schema from version {} to {}", v, v + 1)));
+    UIDSYNC_TRY(
+        db.m_impl->exec(steps[static_cast<std::size_t>(v)],
+                        fmt::format("upgrading the schema from version {} to {}", v, v + 1)));
     UIDSYNC_TRY(db.m_impl->exec(fmt::format("UPDATE schema_version SET version = {}", v + 1),
                                 "recording the schema version"));
     UIDSYNC_TRY(tx->commit());
     if (v > 0) {
-      util::logger("state")->info("upgraded {} from schema version {} to {}", path.string(), v, v + 1);
+      util::logger("state")->info("upgraded {} from schema version {} to {}", path.string(), v,
+                                  v + 1);
     }
   }
   return db;
@@ -462,8 +466,8 @@ core::Result<std::vector<AnomalyRow>> Db::anomalies(std::int64_t folder_id) {
   stmt.bind(1, folder_id);
   std::vector<AnomalyRow> rows;
   UIDSYNC_TRY(m_impl->rows(stmt, "listing anomalies", [&] {
-    rows.push_back(AnomalyRow{folder_id, static_cast<AnomalyKind>(stmt.i64(0)), stmt.text(1),
-                              stmt.i64(2)});
+    rows.push_back(
+        AnomalyRow{folder_id, static_cast<AnomalyKind>(stmt.i64(0)), stmt.text(1), stmt.i64(2)});
   }));
   return rows;
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One Maildir folder on a real file system: delivery, scan, flags, expunge, tmp/.
-#include <uidsync/maildir/folder.hpp>
-
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
+
+#include <uidsync/maildir/folder.hpp>
 
 #include <gtest/gtest.h>
 
@@ -29,12 +29,13 @@ Folder open_folder(const test::TempDir& dir, const std::string& rel = "INBOX") {
   return std::move(folder).value();
 }
 
-core::Result<std::vector<Delivered>> deliver(Folder& folder,
-                                             const std::vector<std::pair<core::Uid, std::string>>& msgs,
-                                             SyncMode mode = SyncMode::syncfs) {
+core::Result<std::vector<Delivered>>
+deliver(Folder& folder, const std::vector<std::pair<core::Uid, std::string>>& msgs,
+        SyncMode mode = SyncMode::syncfs) {
   Batch batch(folder);
   for (const auto& [uid, letters] : msgs) {
-    auto delivery = folder.begin_delivery(uid, core::Flags::from_maildir(letters), 1500000000 + uid);
+    auto delivery =
+        folder.begin_delivery(uid, core::Flags::from_maildir(letters), 1500000000 + uid);
     if (!delivery) {
       return util::unexpected(std::move(delivery).error());
     }
@@ -60,7 +61,8 @@ fs::perms perms_of(const fs::path& p) {
 }
 
 void age(const fs::path& path, std::int64_t seconds_ago) {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) - seconds_ago;
+  const auto t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) - seconds_ago;
   const timespec times[2] = {{t, 0}, {t, 0}};
   ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
 }
@@ -88,8 +90,9 @@ TEST_P(MaildirDelivery, PlacesPrivateFileWithInternalDate) {
     const auto path = folder.path() / item.name;
     EXPECT_EQ(test::read_file(path), "Message-ID: <17@x>\n\nbody\n");
     EXPECT_EQ(perms_of(path), fs::perms::owner_read | fs::perms::owner_write);
-    for (const auto& d : {dir / "Mail/Work", dir / "Mail/Work/Projects", dir / "Mail/Work/Projects/cur",
-                          dir / "Mail/Work/Projects/new", dir / "Mail/Work/Projects/tmp"}) {
+    for (const auto& d :
+         {dir / "Mail/Work", dir / "Mail/Work/Projects", dir / "Mail/Work/Projects/cur",
+          dir / "Mail/Work/Projects/new", dir / "Mail/Work/Projects/tmp"}) {
       EXPECT_EQ(perms_of(d), fs::perms::owner_all) << d;
     }
     struct stat st {};
@@ -102,12 +105,36 @@ TEST_P(MaildirDelivery, PlacesPrivateFileWithInternalDate) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows, MaildirDelivery,
-                         ::testing::Values(DeliveryRow{"unseen_goes_to_new", "", "new", ",U=17"},
-                                           DeliveryRow{"seen_goes_to_cur", "S", "cur", ",U=17:2,S"},
-                                           DeliveryRow{"flagged_unseen_to_cur", "FD", "cur", ",U=17:2,DF"},
-                                           DeliveryRow{"all_flags", "TSRPFD", "cur", ",U=17:2,DFPRST"}),
-                         test::RowName{});
+INSTANTIATE_TEST_SUITE_P(
+    Rows, MaildirDelivery,
+    ::testing::Values(DeliveryRow{"unseen_goes_to_new", "", "new", ",U=17"},
+                      DeliveryRow{"seen_goes_to_cur", "S", "cur", ",U=17:2,S"},
+                      DeliveryRow{"flagged_unseen_to_cur", "FD", "cur", ",U=17:2,DF"},
+                      DeliveryRow{"all_flags", "TSRPFD", "cur", ",U=17:2,DFPRST"}),
+    test::RowName{});
+
+TEST(MaildirBatch, RecorderFailureLeavesAdoptableFiles) {
+  test::TempDir dir;
+  auto folder = open_folder(dir);
+  Batch batch(folder);
+  auto delivery = folder.begin_delivery(31, core::Flags::from_maildir("S"), 0);
+  ASSERT_TRUE(delivery);
+  ASSERT_TRUE(delivery->write("x"));
+  auto done = delivery->finish();
+  ASSERT_TRUE(done);
+  batch.add(std::move(*done));
+  auto committed = batch.commit([](const std::vector<Delivered>&) -> core::Result<void> {
+    return core::fail(core::Scope::account, "state DB full");
+  });
+  ASSERT_FALSE(committed);
+  EXPECT_EQ(committed.error().message, "state DB full");
+  EXPECT_EQ(batch.size(), 0U);
+  auto scan = folder.scan();
+  ASSERT_TRUE(scan);
+  ASSERT_EQ(scan->messages.size(), 1U);
+  EXPECT_EQ(scan->messages[0].uid, 31U);
+  EXPECT_EQ(scan->messages[0].size, 1U);
+}
 
 TEST(MaildirDeliveryAbandon, RemovesTheTmpFile) {
   test::TempDir dir;
@@ -132,8 +159,10 @@ TEST(MaildirScan, ReadsUidFlagsSizeAndSkipsDotfiles) {
   auto scan = folder.scan();
   ASSERT_TRUE(scan);
   const std::vector<LocalMessage> expected{
-      {"cur/1.mbsync.h,U=3:2,FS", 3, core::Flags::from_maildir("FS"), "", 3, scan->messages[0].mtime},
-      {"cur/2_0.9.h,U=4,FMD5=ff00:2,R", 4, core::Flags::from_maildir("R"), "ff00", 4, scan->messages[1].mtime},
+      {"cur/1.mbsync.h,U=3:2,FS", 3, core::Flags::from_maildir("FS"), "", 3,
+       scan->messages[0].mtime},
+      {"cur/2_0.9.h,U=4,FMD5=ff00:2,R", 4, core::Flags::from_maildir("R"), "ff00", 4,
+       scan->messages[1].mtime},
       {"new/3.other.h", 0, {}, "", 1, scan->messages[2].mtime},
   };
   EXPECT_EQ(scan->messages, expected);

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // notmuch indexes a Maildir we delivered, without complaint, and reads our flags.
+#include "support/temp_dir.hpp"
+
 #include <uidsync/maildir/folder.hpp>
 #include <uidsync/maildir/layout.hpp>
 
-#include "support/temp_dir.hpp"
-
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
 
 #include <cstdlib>
-#include <fmt/format.h>
 #include <string>
 
 namespace uidsync::maildir {
@@ -26,9 +26,10 @@ struct Outcome {
 
 // Runs notmuch with its config and HOME inside `dir`; stdout and stderr captured.
 Outcome notmuch(const test::TempDir& dir, const std::string& args) {
-  const auto cmd = fmt::format("env -i PATH=/usr/bin:/bin HOME='{0}' NOTMUCH_CONFIG='{0}/notmuch-config' "
-                               "notmuch {1} >'{0}/out' 2>'{0}/err'",
-                               dir.path().string(), args);
+  const auto cmd =
+      fmt::format("env -i PATH=/usr/bin:/bin HOME='{0}' NOTMUCH_CONFIG='{0}/notmuch-config' "
+                  "notmuch {1} >'{0}/out' 2>'{0}/err'",
+                  dir.path().string(), args);
   const int rc = std::system(cmd.c_str());
   Outcome o;
   o.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -65,13 +66,15 @@ TEST(MaildirNotmuch, IndexesDeliveredMaildirWithoutComplaint) {
       ASSERT_TRUE(done);
       batch.add(std::move(*done));
     }
-    ASSERT_TRUE(batch.commit([](const std::vector<Delivered>&) -> core::Result<void> { return {}; }));
+    ASSERT_TRUE(
+        batch.commit([](const std::vector<Delivered>&) -> core::Result<void> { return {}; }));
   }
-  test::write_file(dir / "notmuch-config",
-                   fmt::format("[database]\npath={}\n[user]\nname=Test\nprimary_email=test@example.org\n"
-                               "[new]\ntags=unread;inbox;\nignore=\n[search]\nexclude_tags=\n"
-                               "[maildir]\nsynchronize_flags=true\n",
-                               root.string()));
+  test::write_file(
+      dir / "notmuch-config",
+      fmt::format("[database]\npath={}\n[user]\nname=Test\nprimary_email=test@example.org\n"
+                  "[new]\ntags=unread;inbox;\nignore=\n[search]\nexclude_tags=\n"
+                  "[maildir]\nsynchronize_flags=true\n",
+                  root.string()));
 
   const auto indexed = notmuch(dir, "new");
   ASSERT_EQ(indexed.status, 0) << "notmuch new failed (is notmuch installed?): " << indexed.err;

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // State DB: open, migrations from every older version, corrupt files, transactions.
-#include <uidsync/state/db.hpp>
-
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
 
-#include <sqlite3.h>
+#include <uidsync/state/db.hpp>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -45,7 +44,8 @@ MessageRow message(std::int64_t folder_id, core::Uid uid) {
   MessageRow row;
   row.folder_id = folder_id;
   row.uid = uid;
-  row.local_name = "cur/1700000000.P1Q" + std::to_string(uid) + ".host,U=" + std::to_string(uid) + ":2,S";
+  row.local_name =
+      "cur/1700000000.P1Q" + std::to_string(uid) + ".host,U=" + std::to_string(uid) + ":2,S";
   row.flags = core::Flags::from_maildir("S");
   row.size = 1000 + uid;
   row.internaldate = 1690000000 + uid;
@@ -59,8 +59,18 @@ TEST(StateDb, CreatesCurrentSchemaPrivately) {
   const auto path = dir / "state/acct.db";
   auto db = open_ok(path);
   EXPECT_EQ(db.schema_version().value_or(-1), k_schema_version);
-  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_EQ(fs::status(dir / "state").permissions() & fs::perms::all, fs::perms::owner_all);
+  // WAL mode is persistent: another connection sees it.
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &handle), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(handle, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
 }
 
 TEST(StateDb, UpgradesVersion1KeepingRows) {
@@ -148,7 +158,8 @@ void overwrite(const fs::path& path, std::uintmax_t offset, const std::string& b
 }
 
 const std::vector<BadFileRow> k_bad_files{
-    {"empty_file", [](const fs::path& p) { test::write_file(p, ""); }, "the file is empty (truncated)"},
+    {"empty_file", [](const fs::path& p) { test::write_file(p, ""); },
+     "the file is empty (truncated)"},
     {"truncated_to_half",
      [](const fs::path& p) {
        make_full_db(p);

@@ -20,10 +20,10 @@ namespace uidsync::maildir {
 
 // One message file found by a scan.
 struct LocalMessage {
-  std::string name;   // "cur/<file>" or "new/<file>", relative to the folder
-  core::Uid uid = 0;  // from ",U=" (ours, mbsync's or OfflineIMAP's); 0 if none
-  core::Flags flags;  // from ":2,"
-  std::string fmd5;   // OfflineIMAP's ",FMD5=" tag, empty if none
+  std::string name;  // "cur/<file>" or "new/<file>", relative to the folder
+  core::Uid uid = 0; // from ",U=" (ours, mbsync's or OfflineIMAP's); 0 if none
+  core::Flags flags; // from ":2,"
+  std::string fmd5;  // OfflineIMAP's ",FMD5=" tag, empty if none
   std::uint64_t size = 0;
   std::int64_t mtime = 0; // unix seconds; = INTERNALDATE for files we delivered
   bool operator==(const LocalMessage&) const = default;
@@ -120,7 +120,8 @@ public:
 
   // Starts a delivery of `uid` with `flags`. The target is cur/ when \Seen is set
   // or other flags are, new/ for plain unseen mail.
-  core::Result<Delivery> begin_delivery(core::Uid uid, core::Flags flags, std::int64_t internaldate);
+  core::Result<Delivery> begin_delivery(core::Uid uid, core::Flags flags,
+                                        std::int64_t internaldate);
 
   // Lists cur/ and new/. When neither directory's mtime changed since the last
   // full scan, and those mtimes were at least 2 s older than that scan's start

@@ -43,7 +43,7 @@ struct FolderRow {
   core::UidValidity uidvalidity = 0;
   core::Uid uidnext = 0;
   core::ModSeq highestmodseq = 0;
-  std::string local_path; // relative to the Maildir root
+  std::string local_path;     // relative to the Maildir root
   std::int64_t last_sync = 0; // unix seconds, 0 = never
   bool operator==(const FolderRow&) const = default;
 };
@@ -53,7 +53,7 @@ struct MessageRow {
   core::Uid uid = 0;
   std::string local_name; // "cur/<file>" or "new/<file>", relative to the folder's path
   core::Flags flags;
-  std::string keywords;   // space-separated IMAP keywords (never in file names)
+  std::string keywords; // space-separated IMAP keywords (never in file names)
   std::uint64_t size = 0;
   std::int64_t internaldate = 0; // unix seconds
   std::string message_id;        // the Message-ID header value, angle brackets included
