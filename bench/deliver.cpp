@@ -148,7 +148,7 @@ Run prepare(const fs::path& dir) {
                !db ? db.error().what() : folder.error().what());
     std::exit(1);
   }
-  auto id = db->put_folder({0, "INBOX", 1, 1, 0, "INBOX", 0});
+  auto id = db->put_folder({0, "INBOX", 1, 1, 0, "INBOX", 0, ""});
   if (!id) {
     std::exit(1);
   }

@@ -168,7 +168,7 @@ core::Result<Delivery> Folder::begin_delivery(core::Uid uid, core::Flags flags,
                     "another program is writing the same names; stop it and sync again");
 }
 
-core::Result<ScanResult> Folder::scan() {
+core::Result<std::pair<timespec, timespec>> Folder::dir_times() const {
   struct stat cur_st {};
   struct stat new_st {};
   if (::stat((m_dir / "cur").c_str(), &cur_st) != 0) {
@@ -177,10 +177,41 @@ core::Result<ScanResult> Folder::scan() {
   if (::stat((m_dir / "new").c_str(), &new_st) != 0) {
     return io_error("cannot stat", m_dir / "new", errno);
   }
-  auto same = [](const timespec& a, const timespec& b) {
-    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-  };
-  if (m_cache_valid && same(cur_st.st_mtim, m_cur_mtime) && same(new_st.st_mtim, m_new_mtime)) {
+  return std::pair{cur_st.st_mtim, new_st.st_mtim};
+}
+
+namespace {
+bool same_time(const timespec& a, const timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+std::string format_stamp(const timespec& cur, const timespec& fresh) {
+  return fmt::format("{}.{:09}:{}.{:09}", cur.tv_sec, cur.tv_nsec, fresh.tv_sec, fresh.tv_nsec);
+}
+} // namespace
+
+std::string Folder::stamp() const {
+  return m_cache_valid ? format_stamp(m_cur_mtime, m_new_mtime) : std::string();
+}
+
+core::Result<bool> Folder::unchanged_since(std::string_view stamp) const {
+  if (stamp.empty()) {
+    return false;
+  }
+  auto times = dir_times();
+  if (!times) {
+    return util::unexpected(std::move(times).error());
+  }
+  return format_stamp(times->first, times->second) == stamp;
+}
+
+core::Result<ScanResult> Folder::scan() {
+  auto times = dir_times();
+  if (!times) {
+    return util::unexpected(std::move(times).error());
+  }
+  const auto [cur_mtime, new_mtime] = *times;
+  if (m_cache_valid && same_time(cur_mtime, m_cur_mtime) && same_time(new_mtime, m_new_mtime)) {
     return ScanResult{m_cache, false};
   }
 
@@ -217,12 +248,11 @@ core::Result<ScanResult> Folder::scan() {
             [](const LocalMessage& a, const LocalMessage& b) { return a.name < b.name; });
 
   m_cache = found;
-  m_cur_mtime = cur_st.st_mtim;
-  m_new_mtime = new_st.st_mtim;
+  m_cur_mtime = cur_mtime;
+  m_new_mtime = new_mtime;
   // A change in the same clock tick as the mtime we saw would not move it again:
   // only trust mtimes that were already in the past when the listing started.
-  m_cache_valid =
-      cur_st.st_mtim.tv_sec + 2 <= scan_start && new_st.st_mtim.tv_sec + 2 <= scan_start;
+  m_cache_valid = cur_mtime.tv_sec + 2 <= scan_start && new_mtime.tv_sec + 2 <= scan_start;
   return ScanResult{std::move(found), true};
 }
 

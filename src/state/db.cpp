@@ -309,18 +309,20 @@ core::Result<Transaction> Db::begin() {
 core::Result<std::int64_t> Db::put_folder(const FolderRow& row) {
   if (row.id == 0) {
     UIDSYNC_PREPARE(stmt, "INSERT INTO folder (name, uidvalidity, uidnext, highestmodseq, "
-                          "local_path, last_sync) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                          "local_path, last_sync, scan_stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     stmt.bind(1, row.name);
     stmt.bind(2, std::int64_t{row.uidvalidity});
     stmt.bind(3, std::int64_t{row.uidnext});
     stmt.bind(4, static_cast<std::int64_t>(row.highestmodseq));
     stmt.bind(5, row.local_path);
     stmt.bind(6, row.last_sync);
+    stmt.bind(7, row.scan_stamp);
     UIDSYNC_TRY(m_impl->done(stmt, "storing folder " + row.name));
     return sqlite3_last_insert_rowid(m_impl->handle);
   }
   UIDSYNC_PREPARE(stmt, "UPDATE folder SET name = ?2, uidvalidity = ?3, uidnext = ?4, "
-                        "highestmodseq = ?5, local_path = ?6, last_sync = ?7 WHERE id = ?1");
+                        "highestmodseq = ?5, local_path = ?6, last_sync = ?7, scan_stamp = ?8 "
+                        "WHERE id = ?1");
   stmt.bind(1, row.id);
   stmt.bind(2, row.name);
   stmt.bind(3, std::int64_t{row.uidvalidity});
@@ -328,13 +330,14 @@ core::Result<std::int64_t> Db::put_folder(const FolderRow& row) {
   stmt.bind(5, static_cast<std::int64_t>(row.highestmodseq));
   stmt.bind(6, row.local_path);
   stmt.bind(7, row.last_sync);
+  stmt.bind(8, row.scan_stamp);
   UIDSYNC_TRY(m_impl->done(stmt, "updating folder " + row.name));
   return row.id;
 }
 
 core::Result<std::optional<FolderRow>> Db::folder(const std::string& name) {
   UIDSYNC_PREPARE(stmt, "SELECT id, name, uidvalidity, uidnext, highestmodseq, local_path, "
-                        "last_sync FROM folder WHERE name = ?1");
+                        "last_sync, scan_stamp FROM folder WHERE name = ?1");
   stmt.bind(1, name);
   const int rc = sqlite3_step(stmt.get());
   if (rc == SQLITE_DONE) {
@@ -351,6 +354,7 @@ core::Result<std::optional<FolderRow>> Db::folder(const std::string& name) {
   row.highestmodseq = static_cast<core::ModSeq>(stmt.i64(4));
   row.local_path = stmt.text(5);
   row.last_sync = stmt.i64(6);
+  row.scan_stamp = stmt.text(7);
   return std::optional<FolderRow>{std::move(row)};
 }
 

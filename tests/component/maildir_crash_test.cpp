@@ -207,7 +207,7 @@ TEST_P(MaildirCrash, RestartLeavesEveryMessageExactlyOnce) {
   {
     auto db = state::Db::open(setup.db_path);
     ASSERT_TRUE(db);
-    ASSERT_TRUE(db->put_folder({0, "INBOX", 1, 7, 0, "INBOX", 0}));
+    ASSERT_TRUE(db->put_folder({0, "INBOX", 1, 7, 0, "INBOX", 0, ""}));
   }
   ASSERT_TRUE(deliver(setup, {1, 2}, row.mode)); // an earlier, complete run
 

@@ -182,6 +182,12 @@ TEST(MaildirScan, SkipsUnchangedDirectoriesOnly) {
   ASSERT_TRUE(second);
   EXPECT_FALSE(second->rescanned);
   EXPECT_EQ(second->messages, first->messages);
+  // The next run (a new Folder) can trust the stamp kept in the state DB.
+  const auto stamp = folder.stamp();
+  EXPECT_FALSE(stamp.empty());
+  auto next_run = open_folder(dir);
+  EXPECT_TRUE(next_run.unchanged_since(stamp).value_or(false));
+  EXPECT_FALSE(next_run.unchanged_since("").value_or(true));
 
   // Another program delivers: new/'s mtime moves, so the folder is listed again.
   test::write_file(folder.path() / "new/2.b.h,U=2", "22");
@@ -189,6 +195,8 @@ TEST(MaildirScan, SkipsUnchangedDirectoriesOnly) {
   ASSERT_TRUE(third);
   EXPECT_TRUE(third->rescanned);
   EXPECT_EQ(third->messages.size(), 2U);
+  EXPECT_FALSE(next_run.unchanged_since(stamp).value_or(true));
+  EXPECT_TRUE(folder.stamp().empty()); // too recent to be trusted
   // new/ changed within the last 2 s: its mtime cannot be trusted yet.
   auto fourth = folder.scan();
   ASSERT_TRUE(fourth);

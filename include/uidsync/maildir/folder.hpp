@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace uidsync::maildir {
@@ -129,6 +130,17 @@ public:
   // `rescanned = false`. Files starting with '.' are skipped.
   core::Result<ScanResult> scan();
 
+  // The mtimes of cur/ and new/ seen by the last full scan, as an opaque string
+  // to keep in the state DB (state::FolderRow::scan_stamp); empty when that scan
+  // could not be trusted for reuse (see scan()) or the folder changed since.
+  std::string stamp() const;
+
+  // True if cur/ and new/ still have the mtimes in `stamp` (from an earlier
+  // run's stamp()): nothing was delivered, renamed or removed, and the listing
+  // saved with it is still right. False for an empty stamp. Fails with
+  // Scope::folder if a directory cannot be read.
+  core::Result<bool> unchanged_since(std::string_view stamp) const;
+
   // Renames the message `name` ("cur/…" or "new/…") into cur/ with `flags`;
   // returns its new name. Fails with Scope::message if the file is gone.
   core::Result<std::string> set_flags(const std::string& name, core::Flags flags);
@@ -148,6 +160,7 @@ private:
   friend class Batch;
   explicit Folder(std::filesystem::path dir) : m_dir(std::move(dir)) {}
   void invalidate() { m_cache_valid = false; }
+  core::Result<std::pair<timespec, timespec>> dir_times() const;
 
   std::filesystem::path m_dir;
   std::vector<LocalMessage> m_cache;

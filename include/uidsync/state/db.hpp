@@ -16,7 +16,7 @@ namespace uidsync::state {
 
 // The schema version this build writes. Older files are upgraded at open through
 // the ladder in schema.cpp; newer files are refused.
-inline constexpr int k_schema_version = 2;
+inline constexpr int k_schema_version = 3;
 
 // Persisted in message.state: never renumber.
 enum class MessageState : int {
@@ -45,6 +45,7 @@ struct FolderRow {
   core::ModSeq highestmodseq = 0;
   std::string local_path;     // relative to the Maildir root
   std::int64_t last_sync = 0; // unix seconds, 0 = never
+  std::string scan_stamp;     // maildir::Folder::stamp() at the last full scan; may be empty
   bool operator==(const FolderRow&) const = default;
 };
 
