@@ -212,8 +212,20 @@ core::Result<Db> Db::open(const fs::path& path) {
   // quick_check first: it is what reports a garbage header or a truncated file.
   {
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(impl->handle, "PRAGMA quick_check", -1, &raw, nullptr) != SQLITE_OK) {
-      return corrupt(sqlite3_errmsg(impl->handle));
+    auto unreadable = [&](int rc) {
+      const std::string why = sqlite3_errmsg(impl->handle);
+      if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        return core::fail(core::Scope::account,
+                          fmt::format("state DB {} stayed locked by another program for {} s: {}",
+                                      path.string(), k_busy_timeout_ms / 1000, why),
+                          "close the other program using it (an sqlite3 shell, a backup tool) "
+                          "and sync again");
+      }
+      return corrupt(why);
+    };
+    if (const int rc = sqlite3_prepare_v2(impl->handle, "PRAGMA quick_check", -1, &raw, nullptr);
+        rc != SQLITE_OK) {
+      return unreadable(rc);
     }
     std::string problems;
     int rc = SQLITE_ROW;
@@ -224,11 +236,12 @@ core::Result<Db> Db::open(const fs::path& path) {
         problems += (problems.empty() ? "" : "; ") + line;
       }
     }
-    const std::string errmsg = rc != SQLITE_DONE ? sqlite3_errmsg(impl->handle) : "";
-    sqlite3_finalize(raw);
     if (rc != SQLITE_DONE) {
-      return corrupt(errmsg);
+      auto failure = unreadable(rc);
+      sqlite3_finalize(raw);
+      return failure;
     }
+    sqlite3_finalize(raw);
     if (!problems.empty()) {
       return corrupt("quick_check: " + problems);
     }

@@ -230,6 +230,24 @@ TEST_P(StateDbBadFile, IsRefusedWithAClearErrorAndLeftAlone) {
 
 INSTANTIATE_TEST_SUITE_P(Rows, StateDbBadFile, ::testing::ValuesIn(k_bad_files), test::RowName{});
 
+TEST(StateDb, LockedFileIsNamedAsLockedNotCorrupt) {
+  test::TempDir dir;
+  const auto path = dir / "acct.db";
+  open_ok(path);
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  auto db = Db::open(path);
+  sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().message.find("stayed locked by another program for 5 s"), std::string::npos)
+      << db.error().message;
+  EXPECT_EQ(db.error().message.find("corrupt"), std::string::npos) << db.error().message;
+}
+
 // ---- transactions ------------------------------------------------------------
 
 TEST(StateDbTransaction, RollsBackUnlessCommitted) {

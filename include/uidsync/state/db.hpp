@@ -109,14 +109,16 @@ private:
   Db* m_db;
 };
 
-// One open state database. Move-only; closing happens in the destructor.
+// One open state database. Move-only; closing happens in the destructor. Used by
+// one thread at a time (the connection is opened without SQLite's mutex).
 // Every query returns Scope::account errors naming the DB file.
 class Db {
 public:
   // Opens (or creates, with mode 0600 and a 0700 parent directory) the DB at `path`,
   // sets WAL mode and a busy timeout, runs `PRAGMA quick_check`, and upgrades an
   // older schema. Fails with Scope::account, naming the file and how to rebuild it,
-  // if the file is empty, corrupt, not a database, or from a newer version.
+  // if the file is empty, corrupt, not a database, or from a newer version, or if
+  // another program keeps it locked for longer than the 5 s busy timeout.
   // An existing file is never recreated empty.
   static core::Result<Db> open(const std::filesystem::path& path);
 
