@@ -299,9 +299,11 @@ public:
         *size = n;
       }
       if (std::find(m_streamed.begin(), m_streamed.end(), m_pos) != m_streamed.end()) {
-        if (streamed) {
-          *streamed = true;
+        // The framer sent this literal to the sink; only a body item may own it.
+        if (!streamed) {
+          error("a streamed literal is not the value of a BODY[] or BINARY[] item");
         }
+        *streamed = true;
         return {};
       }
       // The framer appended exactly n bytes; a mismatch means a framing bug.
@@ -940,16 +942,15 @@ std::optional<ParseResult> Parser::start_literal(std::size_t line_start) {
                 true);
   }
   auto header_pos = line_start + header->start;
-  if (m_sink && header->size > m_limits.stream_threshold) {
+  // One streamed literal per FETCH; a second large one (BODY[HEADER] and BODY[TEXT]
+  // both large) is buffered under max_literal_size.
+  if (m_sink && !m_sink_open && header->size > m_limits.stream_threshold) {
     if (auto item = streamable_item(m_frame, header_pos)) {
       if (header->size > m_limits.max_streamed_literal_size) {
         return fail("literal of " + std::to_string(header->size) +
                         " bytes exceeds max_streamed_literal_size (" +
                         std::to_string(m_limits.max_streamed_literal_size) + " bytes)",
                     true);
-      }
-      if (m_sink_open) {
-        return fail("two streamed literals in one FETCH are not supported", true);
       }
       m_sink->begin(item->first, item->second, header->size);
       m_sink_open = true;

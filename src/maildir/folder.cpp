@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One Maildir folder: open/create, delivery with the durability protocol, scan,
 // flag renames, expunge, tmp/ cleaning.
-#include <uidsync/maildir/folder.hpp>
-
-#include <uidsync/maildir/name.hpp>
-
 #include "crash_hook.hpp"
+
+#include <uidsync/maildir/folder.hpp>
+#include <uidsync/maildir/name.hpp>
 
 #include <fmt/format.h>
 
@@ -33,23 +32,29 @@ constexpr std::array<const char*, 3> k_subdirs{"cur", "new", "tmp"};
 
 util::Unexpected<core::Error> io_error(std::string_view what, const fs::path& path, int err,
                                        core::Scope scope = core::Scope::folder) {
-  return util::unexpected(core::Error{
-      scope, fmt::format("{} {}: {}", what, path.string(), std::strerror(err)),
-      "check the disk (free space, permissions, mount state) and sync again"});
+  return util::unexpected(
+      core::Error{scope, fmt::format("{} {}: {}", what, path.string(), std::strerror(err)),
+                  "check the disk (free space, permissions, mount state) and sync again"});
 }
 
-core::Result<void> fsync_path(const fs::path& path, int flags) {
+// Opens `path` with `flags` and runs `op` (fsync, syncfs) on it.
+core::Result<void> sync_path(const fs::path& path, int flags, int (*op)(int),
+                             std::string_view what) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) {
     return io_error("cannot open", path, errno);
   }
-  const int rc = ::fsync(fd);
+  const int rc = op(fd);
   const int err = errno;
   ::close(fd);
   if (rc != 0) {
-    return io_error("cannot fsync", path, err);
+    return io_error(what, path, err);
   }
   return {};
+}
+
+core::Result<void> fsync_path(const fs::path& path, int flags) {
+  return sync_path(path, flags, ::fsync, "cannot fsync");
 }
 
 core::Result<void> fsync_dir(const fs::path& path) {
@@ -110,15 +115,17 @@ core::Result<Folder> Folder::open(const fs::path& root, const fs::path& dir, boo
   const auto norm_root = root.lexically_normal();
   const auto rel = dir.lexically_normal().lexically_relative(norm_root);
   if (rel.empty() || rel == "." || *rel.begin() == "..") {
-    return core::fail(core::Scope::folder,
-                      fmt::format("Maildir {} is not below the root {}", dir.string(), root.string()),
-                      "this is a bug in the folder mapping; please report it");
+    return core::fail(
+        core::Scope::folder,
+        fmt::format("Maildir {} is not below the root {}", dir.string(), root.string()),
+        "this is a bug in the folder mapping; please report it");
   }
   if (create) {
     std::error_code ec;
     fs::create_directories(norm_root, ec);
     if (ec) {
-      return io_error("cannot create the Maildir root", norm_root, ec.value(), core::Scope::account);
+      return io_error("cannot create the Maildir root", norm_root, ec.value(),
+                      core::Scope::account);
     }
   }
   fs::path path = norm_root;
@@ -132,7 +139,8 @@ core::Result<Folder> Folder::open(const fs::path& root, const fs::path& dir, boo
   return Folder(path);
 }
 
-core::Result<Delivery> Folder::begin_delivery(core::Uid uid, core::Flags flags, std::int64_t internaldate) {
+core::Result<Delivery> Folder::begin_delivery(core::Uid uid, core::Flags flags,
+                                              std::int64_t internaldate) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -160,7 +168,7 @@ core::Result<Delivery> Folder::begin_delivery(core::Uid uid, core::Flags flags, 
                     "another program is writing the same names; stop it and sync again");
 }
 
-core::Result<ScanResult> Folder::scan() {
+core::Result<std::pair<timespec, timespec>> Folder::dir_times() const {
   struct stat cur_st {};
   struct stat new_st {};
   if (::stat((m_dir / "cur").c_str(), &cur_st) != 0) {
@@ -169,10 +177,41 @@ core::Result<ScanResult> Folder::scan() {
   if (::stat((m_dir / "new").c_str(), &new_st) != 0) {
     return io_error("cannot stat", m_dir / "new", errno);
   }
-  auto same = [](const timespec& a, const timespec& b) {
-    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-  };
-  if (m_cache_valid && same(cur_st.st_mtim, m_cur_mtime) && same(new_st.st_mtim, m_new_mtime)) {
+  return std::pair{cur_st.st_mtim, new_st.st_mtim};
+}
+
+namespace {
+bool same_time(const timespec& a, const timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+std::string format_stamp(const timespec& cur, const timespec& fresh) {
+  return fmt::format("{}.{:09}:{}.{:09}", cur.tv_sec, cur.tv_nsec, fresh.tv_sec, fresh.tv_nsec);
+}
+} // namespace
+
+std::string Folder::stamp() const {
+  return m_cache_valid ? format_stamp(m_cur_mtime, m_new_mtime) : std::string();
+}
+
+core::Result<bool> Folder::unchanged_since(std::string_view stamp) const {
+  if (stamp.empty()) {
+    return false;
+  }
+  auto times = dir_times();
+  if (!times) {
+    return util::unexpected(std::move(times).error());
+  }
+  return format_stamp(times->first, times->second) == stamp;
+}
+
+core::Result<ScanResult> Folder::scan() {
+  auto times = dir_times();
+  if (!times) {
+    return util::unexpected(std::move(times).error());
+  }
+  const auto [cur_mtime, new_mtime] = *times;
+  if (m_cache_valid && same_time(cur_mtime, m_cur_mtime) && same_time(new_mtime, m_new_mtime)) {
     return ScanResult{m_cache, false};
   }
 
@@ -209,11 +248,11 @@ core::Result<ScanResult> Folder::scan() {
             [](const LocalMessage& a, const LocalMessage& b) { return a.name < b.name; });
 
   m_cache = found;
-  m_cur_mtime = cur_st.st_mtim;
-  m_new_mtime = new_st.st_mtim;
+  m_cur_mtime = cur_mtime;
+  m_new_mtime = new_mtime;
   // A change in the same clock tick as the mtime we saw would not move it again:
   // only trust mtimes that were already in the past when the listing started.
-  m_cache_valid = cur_st.st_mtim.tv_sec + 2 <= scan_start && new_st.st_mtim.tv_sec + 2 <= scan_start;
+  m_cache_valid = cur_mtime.tv_sec + 2 <= scan_start && new_mtime.tv_sec + 2 <= scan_start;
   return ScanResult{std::move(found), true};
 }
 
@@ -227,10 +266,11 @@ core::Result<std::string> Folder::set_flags(const std::string& name, core::Flags
   if (::rename((m_dir / name).c_str(), (m_dir / target).c_str()) != 0) {
     const int err = errno;
     if (err == ENOENT) {
-      return core::fail(core::Scope::message,
-                        fmt::format("message file {} vanished (another program moved or deleted it)",
-                                    (m_dir / name).string()),
-                        "nothing to do: the next sync rescans the folder");
+      return core::fail(
+          core::Scope::message,
+          fmt::format("message file {} vanished (another program moved or deleted it)",
+                      (m_dir / name).string()),
+          "nothing to do: the next sync rescans the folder");
     }
     return io_error("cannot rename", m_dir / name, err, core::Scope::message);
   }
@@ -265,7 +305,8 @@ core::Result<std::size_t> Folder::clean_tmp(std::chrono::system_clock::time_poin
     }
     // A finished delivery's mtime is its (possibly old) INTERNALDATE, so the
     // ctime decides too: it moves whenever the file is written or touched.
-    if (st.st_mtim.tv_sec < limit && st.st_ctim.tv_sec < limit && ::unlinkat(dfd, entry->d_name, 0) == 0) {
+    if (st.st_mtim.tv_sec < limit && st.st_ctim.tv_sec < limit &&
+        ::unlinkat(dfd, entry->d_name, 0) == 0) {
       ++removed;
     }
   }
@@ -339,16 +380,7 @@ core::Result<void> Batch::commit(const Recorder& record, SyncMode mode) {
   }
   // 1. Data first.
   if (mode == SyncMode::syncfs) {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      return io_error("cannot open", dir, errno);
-    }
-    const int rc = ::syncfs(fd);
-    const int err = errno;
-    ::close(fd);
-    if (rc != 0) {
-      return io_error("cannot sync the file system of", dir, err);
-    }
+    UIDSYNC_TRY(sync_path(dir, O_RDONLY | O_DIRECTORY, ::syncfs, "cannot sync the file system of"));
   } else {
     std::atomic<std::size_t> next{0};
     std::mutex mutex;

@@ -83,11 +83,11 @@ bool is_valid_utf8(std::string_view text) {
 core::Result<fs::path> folder_path(const fs::path& root, std::string_view name, char separator,
                                    Layout layout) {
   auto refuse = [&](std::string_view why) {
-    return core::fail(core::Scope::folder,
-                      fmt::format("folder \"{}\": unsafe name for a local directory: {}",
-                                  printable(name), why),
-                      "the folder is skipped; rename it on the server, or exclude it with "
-                      "`folders = [\"!…\"]` in the account's config");
+    return core::fail(
+        core::Scope::folder,
+        fmt::format("folder \"{}\": unsafe name for a local directory: {}", printable(name), why),
+        "the folder is skipped; rename it on the server, or exclude it with "
+        "`folders = [\"!…\"]` in the account's config");
   };
   if (name.empty()) {
     return refuse("the name is empty");
@@ -103,7 +103,8 @@ core::Result<fs::path> folder_path(const fs::path& root, std::string_view name, 
   }
   // C1 controls U+0080..U+009F are encoded as C2 80..C2 9F.
   for (std::size_t i = 0; i + 1 < name.size(); ++i) {
-    if (static_cast<unsigned char>(name[i]) == 0xc2 && static_cast<unsigned char>(name[i + 1]) >= 0x80 &&
+    if (static_cast<unsigned char>(name[i]) == 0xc2 &&
+        static_cast<unsigned char>(name[i + 1]) >= 0x80 &&
         static_cast<unsigned char>(name[i + 1]) <= 0x9f) {
       return refuse("it contains a control character");
     }
@@ -144,7 +145,8 @@ core::Result<fs::path> folder_path(const fs::path& root, std::string_view name, 
       return refuse("a component is longer than 255 bytes");
     }
     if (layout == Layout::fs && i > 0 && (part == "cur" || part == "new" || part == "tmp")) {
-      return refuse(fmt::format("a sub-folder named \"{}\" would be inside the parent's Maildir", part));
+      return refuse(
+          fmt::format("a sub-folder named \"{}\" would be inside the parent's Maildir", part));
     }
     if (layout == Layout::maildir_plus_plus && part.find('.') != std::string_view::npos) {
       return refuse("a component contains '.', the Maildir++ separator");

@@ -3,6 +3,7 @@
 #include <uidsync/maildir/name.hpp>
 
 #include <fmt/format.h>
+
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -76,7 +77,8 @@ std::optional<ParsedName> parse_name(std::string_view file_name) {
       std::uint64_t uid = 0;
       const auto digits = tag.substr(2);
       const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), uid);
-      if (ec == std::errc{} && end == digits.data() + digits.size() && uid > 0 && uid <= 0xffffffffULL) {
+      if (ec == std::errc{} && end == digits.data() + digits.size() && uid > 0 &&
+          uid <= 0xffffffffULL) {
         out.uid = static_cast<core::Uid>(uid);
       }
     } else if (tag.starts_with("FMD5=")) {

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The state DB: open + integrity check + upgrade ladder, transactions, queries.
-#include <uidsync/state/db.hpp>
-
-#include <uidsync/util/log.hpp>
-
 #include "schema.hpp"
 
-#include <sqlite3.h>
+#include <uidsync/state/db.hpp>
+#include <uidsync/util/log.hpp>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
 #include <map>
 #include <system_error>
 
@@ -82,7 +79,9 @@ struct Db::Impl {
     std::string text(int col) const {
       const auto* p = sqlite3_column_text(m_stmt, col);
       const int n = sqlite3_column_bytes(m_stmt, col);
-      return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+      return p == nullptr
+                 ? std::string()
+                 : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
     }
 
   private:
@@ -102,6 +101,19 @@ struct Db::Impl {
     return stmt;
   }
 
+  // Calls `fn` for each row of `stmt`.
+  template <class Fn>
+  core::Result<void> rows(Stmt& stmt, std::string_view what, Fn&& fn) {
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      fn();
+    }
+    if (rc != SQLITE_DONE) {
+      return error(what);
+    }
+    return {};
+  }
+
   // Runs a statement that returns no rows.
   core::Result<void> done(Stmt& stmt, std::string_view what) {
     if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
@@ -114,7 +126,7 @@ struct Db::Impl {
 #define UIDSYNC_PREPARE(var, sql)                                                                  \
   auto var##_prepared = m_impl->prepare(sql);                                                      \
   if (!var##_prepared) {                                                                           \
-    return util::unexpected(std::move(var##_prepared).error());                                   \
+    return util::unexpected(std::move(var##_prepared).error());                                    \
   }                                                                                                \
   Impl::Stmt var(*var##_prepared)
 
@@ -175,10 +187,10 @@ core::Result<Db> Db::open(const fs::path& path) {
     if (!parent.empty() && !fs::exists(parent, ec)) {
       fs::create_directories(parent, ec);
       if (ec) {
-        return core::fail(core::Scope::account,
-                          fmt::format("cannot create the state directory {}: {}",
-                                      parent.string(), ec.message()),
-                          "check its permissions or set XDG_STATE_HOME");
+        return core::fail(
+            core::Scope::account,
+            fmt::format("cannot create the state directory {}: {}", parent.string(), ec.message()),
+            "check its permissions or set XDG_STATE_HOME");
       }
       ::chmod(parent.c_str(), 0700);
     }
@@ -186,7 +198,8 @@ core::Result<Db> Db::open(const fs::path& path) {
 
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (existed ? 0 : SQLITE_OPEN_CREATE);
+  const int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (existed ? 0 : SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(path.c_str(), &impl->handle, flags, nullptr) != SQLITE_OK) {
     return corrupt(impl->handle != nullptr ? sqlite3_errmsg(impl->handle) : "out of memory");
   }
@@ -199,8 +212,20 @@ core::Result<Db> Db::open(const fs::path& path) {
   // quick_check first: it is what reports a garbage header or a truncated file.
   {
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(impl->handle, "PRAGMA quick_check", -1, &raw, nullptr) != SQLITE_OK) {
-      return corrupt(sqlite3_errmsg(impl->handle));
+    auto unreadable = [&](int rc) {
+      const std::string why = sqlite3_errmsg(impl->handle);
+      if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        return core::fail(core::Scope::account,
+                          fmt::format("state DB {} stayed locked by another program for {} s: {}",
+                                      path.string(), k_busy_timeout_ms / 1000, why),
+                          "close the other program using it (an sqlite3 shell, a backup tool) "
+                          "and sync again");
+      }
+      return corrupt(why);
+    };
+    if (const int rc = sqlite3_prepare_v2(impl->handle, "PRAGMA quick_check", -1, &raw, nullptr);
+        rc != SQLITE_OK) {
+      return unreadable(rc);
     }
     std::string problems;
     int rc = SQLITE_ROW;
@@ -211,11 +236,12 @@ core::Result<Db> Db::open(const fs::path& path) {
         problems += (problems.empty() ? "" : "; ") + line;
       }
     }
-    const std::string errmsg = rc != SQLITE_DONE ? sqlite3_errmsg(impl->handle) : "";
-    sqlite3_finalize(raw);
     if (rc != SQLITE_DONE) {
-      return corrupt(errmsg);
+      auto failure = unreadable(rc);
+      sqlite3_finalize(raw);
+      return failure;
     }
+    sqlite3_finalize(raw);
     if (!problems.empty()) {
       return corrupt("quick_check: " + problems);
     }
@@ -246,13 +272,15 @@ core::Result<Db> Db::open(const fs::path& path) {
     if (!tx) {
       return util::unexpected(std::move(tx).error());
     }
-    UIDSYNC_TRY(db.m_impl->exec(steps[static_cast<std::size_t>(v)],
-                                fmt::format("upgrading the schema from version {} to {}", v, v + 1)));
+    UIDSYNC_TRY(
+        db.m_impl->exec(steps[static_cast<std::size_t>(v)],
+                        fmt::format("upgrading the schema from version {} to {}", v, v + 1)));
     UIDSYNC_TRY(db.m_impl->exec(fmt::format("UPDATE schema_version SET version = {}", v + 1),
                                 "recording the schema version"));
     UIDSYNC_TRY(tx->commit());
     if (v > 0) {
-      util::logger("state")->info("upgraded {} from schema version {} to {}", path.string(), v, v + 1);
+      util::logger("state")->info("upgraded {} from schema version {} to {}", path.string(), v,
+                                  v + 1);
     }
   }
   return db;
@@ -294,18 +322,20 @@ core::Result<Transaction> Db::begin() {
 core::Result<std::int64_t> Db::put_folder(const FolderRow& row) {
   if (row.id == 0) {
     UIDSYNC_PREPARE(stmt, "INSERT INTO folder (name, uidvalidity, uidnext, highestmodseq, "
-                          "local_path, last_sync) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                          "local_path, last_sync, scan_stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     stmt.bind(1, row.name);
     stmt.bind(2, std::int64_t{row.uidvalidity});
     stmt.bind(3, std::int64_t{row.uidnext});
     stmt.bind(4, static_cast<std::int64_t>(row.highestmodseq));
     stmt.bind(5, row.local_path);
     stmt.bind(6, row.last_sync);
+    stmt.bind(7, row.scan_stamp);
     UIDSYNC_TRY(m_impl->done(stmt, "storing folder " + row.name));
     return sqlite3_last_insert_rowid(m_impl->handle);
   }
   UIDSYNC_PREPARE(stmt, "UPDATE folder SET name = ?2, uidvalidity = ?3, uidnext = ?4, "
-                        "highestmodseq = ?5, local_path = ?6, last_sync = ?7 WHERE id = ?1");
+                        "highestmodseq = ?5, local_path = ?6, last_sync = ?7, scan_stamp = ?8 "
+                        "WHERE id = ?1");
   stmt.bind(1, row.id);
   stmt.bind(2, row.name);
   stmt.bind(3, std::int64_t{row.uidvalidity});
@@ -313,13 +343,14 @@ core::Result<std::int64_t> Db::put_folder(const FolderRow& row) {
   stmt.bind(5, static_cast<std::int64_t>(row.highestmodseq));
   stmt.bind(6, row.local_path);
   stmt.bind(7, row.last_sync);
+  stmt.bind(8, row.scan_stamp);
   UIDSYNC_TRY(m_impl->done(stmt, "updating folder " + row.name));
   return row.id;
 }
 
 core::Result<std::optional<FolderRow>> Db::folder(const std::string& name) {
   UIDSYNC_PREPARE(stmt, "SELECT id, name, uidvalidity, uidnext, highestmodseq, local_path, "
-                        "last_sync FROM folder WHERE name = ?1");
+                        "last_sync, scan_stamp FROM folder WHERE name = ?1");
   stmt.bind(1, name);
   const int rc = sqlite3_step(stmt.get());
   if (rc == SQLITE_DONE) {
@@ -336,6 +367,7 @@ core::Result<std::optional<FolderRow>> Db::folder(const std::string& name) {
   row.highestmodseq = static_cast<core::ModSeq>(stmt.i64(4));
   row.local_path = stmt.text(5);
   row.last_sync = stmt.i64(6);
+  row.scan_stamp = stmt.text(7);
   return std::optional<FolderRow>{std::move(row)};
 }
 
@@ -379,8 +411,7 @@ core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
                         "message_id, digest, state FROM message WHERE folder_id = ?1 ORDER BY uid");
   stmt.bind(1, folder_id);
   std::vector<MessageRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  UIDSYNC_TRY(m_impl->rows(stmt, fmt::format("listing messages of folder id {}", folder_id), [&] {
     MessageRow row;
     row.folder_id = folder_id;
     row.uid = static_cast<core::Uid>(stmt.i64(0));
@@ -393,10 +424,7 @@ core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
     row.digest = stmt.text(7);
     row.state = static_cast<MessageState>(stmt.i64(8));
     rows.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) {
-    return m_impl->error(fmt::format("listing messages of folder id {}", folder_id));
-  }
+  }));
   return rows;
 }
 
@@ -422,8 +450,7 @@ core::Result<std::vector<QuarantineRow>> Db::quarantine(std::int64_t folder_id) 
                         "next_try, state FROM quarantine WHERE folder_id = ?1 ORDER BY uid");
   stmt.bind(1, folder_id);
   std::vector<QuarantineRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  UIDSYNC_TRY(m_impl->rows(stmt, "listing the quarantine", [&] {
     QuarantineRow row;
     row.folder_id = folder_id;
     row.uidvalidity = static_cast<core::UidValidity>(stmt.i64(0));
@@ -436,10 +463,7 @@ core::Result<std::vector<QuarantineRow>> Db::quarantine(std::int64_t folder_id) 
     row.next_try = stmt.i64(7);
     row.state = static_cast<QuarantineState>(stmt.i64(8));
     rows.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) {
-    return m_impl->error("listing the quarantine");
-  }
+  }));
   return rows;
 }
 
@@ -458,14 +482,10 @@ core::Result<std::vector<AnomalyRow>> Db::anomalies(std::int64_t folder_id) {
                         "ORDER BY seen_at, id");
   stmt.bind(1, folder_id);
   std::vector<AnomalyRow> rows;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    rows.push_back(AnomalyRow{folder_id, static_cast<AnomalyKind>(stmt.i64(0)), stmt.text(1),
-                              stmt.i64(2)});
-  }
-  if (rc != SQLITE_DONE) {
-    return m_impl->error("listing anomalies");
-  }
+  UIDSYNC_TRY(m_impl->rows(stmt, "listing anomalies", [&] {
+    rows.push_back(
+        AnomalyRow{folder_id, static_cast<AnomalyKind>(stmt.i64(0)), stmt.text(1), stmt.i64(2)});
+  }));
   return rows;
 }
 

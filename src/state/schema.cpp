@@ -64,7 +64,13 @@ CREATE INDEX anomaly_by_folder ON anomaly (folder_id, seen_at);
 CREATE INDEX message_by_message_id ON message (folder_id, message_id);
 )sql";
 
-constexpr std::array<std::string_view, 2> k_migrations{k_v1, k_v2};
+// 2 -> 3: the Maildir scan stamp (directory mtimes of cur/ and new/ at the last
+// full scan), so a run can skip listing a folder nobody touched.
+constexpr std::string_view k_v3 = R"sql(
+ALTER TABLE folder ADD COLUMN scan_stamp TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 3> k_migrations{k_v1, k_v2, k_v3};
 
 } // namespace
 

@@ -2,12 +2,12 @@
 // Crash the delivery protocol after every step (fork, then _exit at step k), then
 // restart: every message must be in the Maildir exactly once, adopted (same UID,
 // same size) or fetched again, with the state DB agreeing with the files.
+#include "support/table.hpp"
+#include "support/temp_dir.hpp"
+
 #include <uidsync/maildir/folder.hpp>
 #include <uidsync/maildir/layout.hpp>
 #include <uidsync/state/db.hpp>
-
-#include "support/table.hpp"
-#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,8 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::hours;
 
-constexpr std::size_t k_batch = 4;                    // messages in the crashing batch
-constexpr int k_steps = 2 * static_cast<int>(k_batch) + 3; // finish×M, durable, rename×M, dirs, record
+constexpr std::size_t k_batch = 4; // messages in the crashing batch
+constexpr int k_steps =
+    2 * static_cast<int>(k_batch) + 3; // finish×M, durable, rename×M, dirs, record
 
 struct ServerMessage {
   core::Flags flags;
@@ -39,8 +40,8 @@ struct ServerMessage {
 std::map<core::Uid, ServerMessage> server() {
   std::map<core::Uid, ServerMessage> out;
   for (core::Uid uid = 1; uid <= 6; ++uid) {
-    std::string body = "Message-ID: <m" + std::to_string(uid) + "@test>\r\nSubject: " +
-                       std::to_string(uid) + "\r\n\r\n";
+    std::string body = "Message-ID: <m" + std::to_string(uid) +
+                       "@test>\r\nSubject: " + std::to_string(uid) + "\r\n\r\n";
     body += std::string(100 * uid, static_cast<char>('a' + uid));
     out[uid] = ServerMessage{core::Flags::from_maildir(uid % 2 == 0 ? "S" : ""), body};
   }
@@ -94,9 +95,16 @@ bool deliver(const Paths& setup, const std::vector<core::Uid>& uids, SyncMode mo
           return util::unexpected(std::move(tx).error());
         }
         for (const auto& item : items) {
-          state::MessageRow row{folder_id, item.uid, item.name, item.flags, "",
-                                item.content.size, item.internaldate, item.content.message_id,
-                                item.content.digest, state::MessageState::present};
+          state::MessageRow row{folder_id,
+                                item.uid,
+                                item.name,
+                                item.flags,
+                                "",
+                                item.content.size,
+                                item.internaldate,
+                                item.content.message_id,
+                                item.content.digest,
+                                state::MessageState::present};
           UIDSYNC_TRY(state_db.put_message(row));
         }
         return tx->commit();
@@ -168,7 +176,8 @@ Recovery restart(const Paths& setup, SyncMode mode) {
 }
 
 std::size_t count_files(const fs::path& dir) {
-  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 struct CrashRow {
@@ -198,7 +207,7 @@ TEST_P(MaildirCrash, RestartLeavesEveryMessageExactlyOnce) {
   {
     auto db = state::Db::open(setup.db_path);
     ASSERT_TRUE(db);
-    ASSERT_TRUE(db->put_folder({0, "INBOX", 1, 7, 0, "INBOX", 0}));
+    ASSERT_TRUE(db->put_folder({0, "INBOX", 1, 7, 0, "INBOX", 0, ""}));
   }
   ASSERT_TRUE(deliver(setup, {1, 2}, row.mode)); // an earlier, complete run
 
@@ -214,7 +223,8 @@ TEST_P(MaildirCrash, RestartLeavesEveryMessageExactlyOnce) {
   ASSERT_EQ(WEXITSTATUS(status), row.step <= k_steps ? 100 : 0) << "the step count changed";
 
   // What the crash left: tmp/ debris before the renames, ",U=" files after.
-  const int renamed = std::clamp(row.step - static_cast<int>(k_batch) - 1, 0, static_cast<int>(k_batch));
+  const int renamed =
+      std::clamp(row.step - static_cast<int>(k_batch) - 1, 0, static_cast<int>(k_batch));
   const int finished = std::min(row.step, static_cast<int>(k_batch));
   EXPECT_EQ(count_files(setup.folder_dir / "tmp"), static_cast<std::size_t>(finished - renamed));
 
@@ -246,8 +256,9 @@ TEST_P(MaildirCrash, RestartLeavesEveryMessageExactlyOnce) {
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), scan->messages.size());
   for (const auto& stored : *rows) {
-    const auto it = std::find_if(scan->messages.begin(), scan->messages.end(),
-                                 [&](const LocalMessage& m) { return m.name == stored.local_name; });
+    const auto it =
+        std::find_if(scan->messages.begin(), scan->messages.end(),
+                     [&](const LocalMessage& m) { return m.name == stored.local_name; });
     ASSERT_NE(it, scan->messages.end()) << stored.local_name;
     EXPECT_EQ(it->uid, stored.uid);
     EXPECT_EQ(stored.size, messages.at(stored.uid).body.size());

@@ -106,6 +106,14 @@ INSTANTIATE_TEST_SUITE_P(
         StreamRow{"malformed_fetch_aborts",
                   "* 3 FETCH (UID x BODY[] {20}\r\n" + k_body + ")\r\n* 1 EXISTS\r\n",
                   {"begin 3 BODY[] 20", "abort expected a number"}, k_body},
+        // A section-like text inside another item's name must not own the literal.
+        StreamRow{"literal_claimed_by_non_body_item_aborts",
+                  "* 2 FETCH (X[Y BODY[] {20}\r\n" + k_body + ")\r\n* 1 EXISTS\r\n",
+                  {"begin 2 BODY[] 20", "abort a streamed literal is not the value"}, k_body},
+        StreamRow{"second_large_body_is_buffered",
+                  "* 3 FETCH (BODY[HEADER] {20}\r\n" + k_body + " BODY[TEXT] {20}\r\n" + k_body +
+                      " UID 4)\r\n",
+                  {"begin 3 BODY[HEADER] 20", "finish uid=4 streamed=1"}, k_body},
         StreamRow{"two_fetches",
                   "* 1 FETCH (UID 1 BODY[] {20}\r\n" + k_body + ")\r\n* 2 FETCH (UID 2 BODY[] {20}\r\n" +
                       k_body + ")\r\na1 OK done\r\n",

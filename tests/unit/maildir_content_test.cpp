@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Content index: Message-ID extraction and SHA-256 over chunked input.
-#include <uidsync/maildir/content.hpp>
-
 #include "support/table.hpp"
+
+#include <uidsync/maildir/content.hpp>
 
 #include <gtest/gtest.h>
 
@@ -61,7 +61,8 @@ TEST(MaildirContentHasher, IsSha256) {
   ContentHasher hasher;
   hasher.update("abc");
   // FIPS 180-2 appendix B.1.
-  EXPECT_EQ(hasher.finish().digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hasher.finish().digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 } // namespace

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Folder name -> directory, with a table of hostile server-provided names.
-#include <uidsync/maildir/folder.hpp>
-#include <uidsync/maildir/layout.hpp>
-
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
+
+#include <uidsync/maildir/folder.hpp>
+#include <uidsync/maildir/layout.hpp>
 
 #include <gtest/gtest.h>
 
@@ -57,7 +57,8 @@ TEST_P(MaildirLayoutGood, MapsBelowTheRoot) {
   EXPECT_EQ(*path, root / row.expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows, MaildirLayoutGood, ::testing::ValuesIn(k_good_rows), test::RowName{});
+INSTANTIATE_TEST_SUITE_P(Rows, MaildirLayoutGood, ::testing::ValuesIn(k_good_rows),
+                         test::RowName{});
 
 struct HostileRow {
   std::string name;
@@ -99,9 +100,11 @@ const std::vector<HostileRow> k_hostile_rows{
     {"nested_cur", "INBOX/cur", '/', Layout::fs, "would be inside the parent's Maildir"},
     {"nested_new", "Work.new", '.', Layout::fs, "would be inside the parent's Maildir"},
     {"nested_tmp", "a/tmp", '/', Layout::fs, "would be inside the parent's Maildir"},
-    {"dot_in_maildirpp_component", "Work/a.b", '/', Layout::maildir_plus_plus, "Maildir++ separator"},
+    {"dot_in_maildirpp_component", "Work/a.b", '/', Layout::maildir_plus_plus,
+     "Maildir++ separator"},
     {"dotdot_maildirpp", "..", '/', Layout::maildir_plus_plus, "\"..\" component"},
-    {"absolute_maildirpp", "/x", '/', Layout::maildir_plus_plus, "starts with the hierarchy separator"},
+    {"absolute_maildirpp", "/x", '/', Layout::maildir_plus_plus,
+     "starts with the hierarchy separator"},
     {"too_long_maildirpp_join", std::string(200, 'a') + "/" + std::string(200, 'b'), '/',
      Layout::maildir_plus_plus, "longer than 255 bytes"},
 };
@@ -118,7 +121,8 @@ TEST_P(MaildirLayoutHostile, IsRefusedWithTheFolderNamed) {
   EXPECT_FALSE(path.error().hint.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows, MaildirLayoutHostile, ::testing::ValuesIn(k_hostile_rows), test::RowName{});
+INSTANTIATE_TEST_SUITE_P(Rows, MaildirLayoutHostile, ::testing::ValuesIn(k_hostile_rows),
+                         test::RowName{});
 
 // Lists everything below `dir` (recursively, not following links).
 std::vector<fs::path> tree(const fs::path& dir) {
@@ -162,7 +166,8 @@ TEST(MaildirLayoutSandbox, SymlinkBelowTheRootIsNotFollowed) {
   ASSERT_TRUE(path);
   auto folder = Folder::open(root, *path, true);
   ASSERT_FALSE(folder);
-  EXPECT_NE(folder.error().message.find("is a symbolic link"), std::string::npos) << folder.error().message;
+  EXPECT_NE(folder.error().message.find("is a symbolic link"), std::string::npos)
+      << folder.error().message;
   EXPECT_TRUE(fs::is_empty(dir / "outside"));
 }
 

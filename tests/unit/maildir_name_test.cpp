@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Maildir file names: ours, mbsync's and OfflineIMAP's; flag changes; uniqueness.
-#include <uidsync/maildir/name.hpp>
-
 #include "support/table.hpp"
+
+#include <uidsync/maildir/name.hpp>
 
 #include <gtest/gtest.h>
 
@@ -31,7 +31,7 @@ void PrintTo(const ParseRow& row, std::ostream* os) {
 
 ParsedName parsed(std::string base, core::Uid uid, std::string fmd5, std::string letters,
                   std::string other, bool has_info) {
-  return ParsedName{std::move(base), uid, std::move(fmd5), core::Flags::from_maildir(letters),
+  return ParsedName{std::move(base),  uid,     std::move(fmd5), core::Flags::from_maildir(letters),
                     std::move(other), has_info};
 }
 
@@ -42,16 +42,19 @@ const std::vector<ParseRow> k_parse_rows{
      parsed("1700000000.P12Q3M456.host", 7, "", "", "", false)},
     {"mbsync", "1699999999.12345_7.laptop,U=1234:2,FS", true,
      parsed("1699999999.12345_7.laptop", 1234, "", "FS", "", true)},
-    {"offlineimap", "1699999999_0.4242.laptop,U=88,FMD5=7e33429f656f1e6e9d79b29c3f82c57e:2,RS", true,
+    {"offlineimap", "1699999999_0.4242.laptop,U=88,FMD5=7e33429f656f1e6e9d79b29c3f82c57e:2,RS",
+     true,
      parsed("1699999999_0.4242.laptop", 88, "7e33429f656f1e6e9d79b29c3f82c57e", "RS", "", true)},
     {"dovecot_size_tags", "1699999999.M1P2.host,S=1234,W=1260:2,Sa", true,
      parsed("1699999999.M1P2.host", 0, "", "S", "a", true)},
-    {"plain_no_tags", "1699999999.123.host", true, parsed("1699999999.123.host", 0, "", "", "", false)},
+    {"plain_no_tags", "1699999999.123.host", true,
+     parsed("1699999999.123.host", 0, "", "", "", false)},
     {"uid_zero_is_no_uid", "1.2.h,U=0:2,S", true, parsed("1.2.h", 0, "", "S", "", true)},
     {"uid_too_big", "1.2.h,U=4294967296:2,", true, parsed("1.2.h", 0, "", "", "", true)},
     {"uid_max", "1.2.h,U=4294967295:2,", true, parsed("1.2.h", 4294967295U, "", "", "", true)},
     {"uid_not_a_number", "1.2.h,U=12x:2,S", true, parsed("1.2.h", 0, "", "S", "", true)},
-    {"escaped_host_colon", "1.2.h\\072x,U=5:2,T", true, parsed("1.2.h\\072x", 5, "", "T", "", true)},
+    {"escaped_host_colon", "1.2.h\\072x,U=5:2,T", true,
+     parsed("1.2.h\\072x", 5, "", "T", "", true)},
     {"unknown_info_version", "1.2.h,U=5:1,xyz", true, parsed("1.2.h", 5, "", "", "", false)},
     {"dotfile", ".dovecot.index", false, {}},
     {"empty", "", false, {}},
@@ -68,7 +71,8 @@ TEST_P(MaildirNameParse, ReadsUidFlagsAndTags) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows, MaildirNameParse, ::testing::ValuesIn(k_parse_rows), test::RowName{});
+INSTANTIATE_TEST_SUITE_P(Rows, MaildirNameParse, ::testing::ValuesIn(k_parse_rows),
+                         test::RowName{});
 
 struct FlagsRow {
   std::string name;
@@ -89,7 +93,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(FlagsRow{"add_seen", "1.2.h,U=5:2,F", "FS", "1.2.h,U=5:2,FS"},
                       FlagsRow{"clear_all", "1.2.h,U=5:2,FRS", "", "1.2.h,U=5:2,"},
                       FlagsRow{"from_new_without_info", "1.2.h,U=5", "S", "1.2.h,U=5:2,S"},
-                      FlagsRow{"keeps_fmd5", "1_0.4.h,U=8,FMD5=abc:2,S", "RS", "1_0.4.h,U=8,FMD5=abc:2,RS"},
+                      FlagsRow{"keeps_fmd5", "1_0.4.h,U=8,FMD5=abc:2,S", "RS",
+                               "1_0.4.h,U=8,FMD5=abc:2,RS"},
                       FlagsRow{"keeps_foreign_letters", "1.2.h:2,Sab", "T", "1.2.h:2,Tab"},
                       FlagsRow{"sorts", "1.2.h,U=1:2,", "TSRPFD", "1.2.h,U=1:2,DFPRST"}),
     test::RowName{});
@@ -158,7 +163,8 @@ TEST(MaildirNameUnique, AcrossThreadsAndProcesses) {
     names.insert(make_base(1700000000));
   }
   std::size_t lines = 0;
-  for (std::size_t start = 0, end = 0; (end = from_child.find('\n', start)) != std::string::npos; start = end + 1) {
+  for (std::size_t start = 0, end = 0; (end = from_child.find('\n', start)) != std::string::npos;
+       start = end + 1) {
     names.insert(from_child.substr(start, end - start));
     ++lines;
   }

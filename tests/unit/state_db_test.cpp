@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // State DB: open, migrations from every older version, corrupt files, transactions.
-#include <uidsync/state/db.hpp>
-
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
 
-#include <sqlite3.h>
+#include <uidsync/state/db.hpp>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -45,7 +44,8 @@ MessageRow message(std::int64_t folder_id, core::Uid uid) {
   MessageRow row;
   row.folder_id = folder_id;
   row.uid = uid;
-  row.local_name = "cur/1700000000.P1Q" + std::to_string(uid) + ".host,U=" + std::to_string(uid) + ":2,S";
+  row.local_name =
+      "cur/1700000000.P1Q" + std::to_string(uid) + ".host,U=" + std::to_string(uid) + ":2,S";
   row.flags = core::Flags::from_maildir("S");
   row.size = 1000 + uid;
   row.internaldate = 1690000000 + uid;
@@ -59,21 +59,39 @@ TEST(StateDb, CreatesCurrentSchemaPrivately) {
   const auto path = dir / "state/acct.db";
   auto db = open_ok(path);
   EXPECT_EQ(db.schema_version().value_or(-1), k_schema_version);
-  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_EQ(fs::status(dir / "state").permissions() & fs::perms::all, fs::perms::owner_all);
+  // WAL mode is persistent: another connection sees it.
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &handle), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(handle, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
 }
 
-TEST(StateDb, UpgradesVersion1KeepingRows) {
+struct UpgradeRow {
+  std::string name;
+  std::string fixture;       // tests/data/state/<fixture>: a DB as that version wrote it
+  std::size_t anomalies = 0; // anomaly rows the fixture holds
+};
+
+class StateDbUpgrade : public ::testing::TestWithParam<UpgradeRow> {};
+
+TEST_P(StateDbUpgrade, KeepsEveryRow) {
+  const auto& row = GetParam();
   test::TempDir dir;
-  const auto path = dir / "v1.db";
-  raw_exec(path, test::read_file(fs::path(UIDSYNC_TEST_DATA_DIR) / "state/v1.sql"));
+  const auto path = dir / "old.db";
+  raw_exec(path, test::read_file(fs::path(UIDSYNC_TEST_DATA_DIR) / "state" / row.fixture));
 
   auto db = open_ok(path);
-  EXPECT_EQ(db.schema_version().value_or(-1), 2);
+  EXPECT_EQ(db.schema_version().value_or(-1), k_schema_version);
   auto inbox = db.folder("INBOX");
   ASSERT_TRUE(inbox && inbox->has_value());
-  EXPECT_EQ((**inbox).uidvalidity, 1700000000U);
-  EXPECT_EQ((**inbox).highestmodseq, 77U);
+  EXPECT_EQ(**inbox, (FolderRow{1, "INBOX", 1700000000, 4, 77, "INBOX", 1700000100, ""}));
   auto rows = db.messages((**inbox).id);
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 2U);
@@ -91,20 +109,29 @@ TEST(StateDb, UpgradesVersion1KeepingRows) {
   ASSERT_EQ(quarantined->size(), 1U);
   EXPECT_EQ((*quarantined)[0].reason, "short-literal");
 
-  // The v2 table works after the upgrade.
+  // The tables and columns of later versions work after the upgrade.
   ASSERT_TRUE(db.add_anomaly({(**inbox).id, AnomalyKind::uid_reused, "UID 3 changed size", 5}));
   auto anomalies = db.anomalies((**inbox).id);
   ASSERT_TRUE(anomalies);
-  ASSERT_EQ(anomalies->size(), 1U);
-  EXPECT_EQ((*anomalies)[0].kind, AnomalyKind::uid_reused);
+  ASSERT_EQ(anomalies->size(), row.anomalies + 1);
+  EXPECT_EQ(anomalies->front().kind, AnomalyKind::uid_reused); // seen_at 5 sorts first
+  auto folder_row = **inbox;
+  folder_row.scan_stamp = "1.2:3.4";
+  ASSERT_TRUE(db.put_folder(folder_row));
+  EXPECT_EQ(db.folder("INBOX")->value().scan_stamp, "1.2:3.4");
 }
+
+INSTANTIATE_TEST_SUITE_P(Rows, StateDbUpgrade,
+                         ::testing::Values(UpgradeRow{"from_v1", "v1.sql", 0},
+                                           UpgradeRow{"from_v2", "v2.sql", 1}),
+                         test::RowName{});
 
 TEST(StateDb, ReopeningCurrentVersionChangesNothing) {
   test::TempDir dir;
   const auto path = dir / "a.db";
   {
     auto db = open_ok(path);
-    auto id = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4});
+    auto id = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4, ""});
     ASSERT_TRUE(id);
     ASSERT_TRUE(db.put_message(message(*id, 7)));
   }
@@ -132,7 +159,7 @@ void PrintTo(const BadFileRow& row, std::ostream* os) {
 
 void make_full_db(const fs::path& path) {
   auto db = open_ok(path);
-  auto id = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4});
+  auto id = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4, ""});
   ASSERT_TRUE(id);
   std::vector<MessageRow> rows;
   for (core::Uid uid = 1; uid <= 3000; ++uid) {
@@ -148,7 +175,8 @@ void overwrite(const fs::path& path, std::uintmax_t offset, const std::string& b
 }
 
 const std::vector<BadFileRow> k_bad_files{
-    {"empty_file", [](const fs::path& p) { test::write_file(p, ""); }, "the file is empty (truncated)"},
+    {"empty_file", [](const fs::path& p) { test::write_file(p, ""); },
+     "the file is empty (truncated)"},
     {"truncated_to_half",
      [](const fs::path& p) {
        make_full_db(p);
@@ -176,7 +204,7 @@ const std::vector<BadFileRow> k_bad_files{
        open_ok(p);
        raw_exec(p, "UPDATE schema_version SET version = 99;");
      },
-     "has schema version 99, newer than this uidsync understands (2)"},
+     "has schema version 99, newer than this uidsync understands (3)"},
 };
 
 class StateDbBadFile : public ::testing::TestWithParam<BadFileRow> {};
@@ -202,12 +230,30 @@ TEST_P(StateDbBadFile, IsRefusedWithAClearErrorAndLeftAlone) {
 
 INSTANTIATE_TEST_SUITE_P(Rows, StateDbBadFile, ::testing::ValuesIn(k_bad_files), test::RowName{});
 
+TEST(StateDb, LockedFileIsNamedAsLockedNotCorrupt) {
+  test::TempDir dir;
+  const auto path = dir / "acct.db";
+  open_ok(path);
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  auto db = Db::open(path);
+  sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().message.find("stayed locked by another program for 5 s"), std::string::npos)
+      << db.error().message;
+  EXPECT_EQ(db.error().message.find("corrupt"), std::string::npos) << db.error().message;
+}
+
 // ---- transactions ------------------------------------------------------------
 
 TEST(StateDbTransaction, RollsBackUnlessCommitted) {
   test::TempDir dir;
   auto db = open_ok(dir / "a.db");
-  auto id = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4});
+  auto id = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4, ""});
   ASSERT_TRUE(id);
   {
     auto tx = db.begin();
@@ -242,7 +288,7 @@ TEST(StateDbTransaction, RefusesNesting) {
 TEST(StateDbTransaction, BatchIsAllOrNothing) {
   test::TempDir dir;
   auto db = open_ok(dir / "a.db");
-  auto id = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4});
+  auto id = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4, ""});
   ASSERT_TRUE(id);
   // The last row names a folder that does not exist: the foreign key fails it,
   // and the whole batch is rolled back.
@@ -256,7 +302,7 @@ TEST(StateDbTransaction, BatchIsAllOrNothing) {
 TEST(StateDbFolder, UpdatesInPlace) {
   test::TempDir dir;
   auto db = open_ok(dir / "a.db");
-  FolderRow row{0, "Work/Projects", 5, 6, 7, "Work/Projects", 0};
+  FolderRow row{0, "Work/Projects", 5, 6, 7, "Work/Projects", 0, ""};
   auto id = db.put_folder(row);
   ASSERT_TRUE(id);
   row.id = *id;

@@ -14,16 +14,17 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace uidsync::maildir {
 
 // One message file found by a scan.
 struct LocalMessage {
-  std::string name;   // "cur/<file>" or "new/<file>", relative to the folder
-  core::Uid uid = 0;  // from ",U=" (ours, mbsync's or OfflineIMAP's); 0 if none
-  core::Flags flags;  // from ":2,"
-  std::string fmd5;   // OfflineIMAP's ",FMD5=" tag, empty if none
+  std::string name;  // "cur/<file>" or "new/<file>", relative to the folder
+  core::Uid uid = 0; // from ",U=" (ours, mbsync's or OfflineIMAP's); 0 if none
+  core::Flags flags; // from ":2,"
+  std::string fmd5;  // OfflineIMAP's ",FMD5=" tag, empty if none
   std::uint64_t size = 0;
   std::int64_t mtime = 0; // unix seconds; = INTERNALDATE for files we delivered
   bool operator==(const LocalMessage&) const = default;
@@ -103,6 +104,9 @@ private:
   std::vector<Delivered> m_items;
 };
 
+// Threads: begin_delivery() and the Delivery objects may be used from several
+// threads at once (IMAP sinks on worker threads); scan(), set_flags(), expunge(),
+// clean_tmp() and Batch::commit() need the caller's synchronisation.
 class Folder {
 public:
   // Opens the Maildir at `dir`, which must be strictly below `root` (see
@@ -117,13 +121,25 @@ public:
 
   // Starts a delivery of `uid` with `flags`. The target is cur/ when \Seen is set
   // or other flags are, new/ for plain unseen mail.
-  core::Result<Delivery> begin_delivery(core::Uid uid, core::Flags flags, std::int64_t internaldate);
+  core::Result<Delivery> begin_delivery(core::Uid uid, core::Flags flags,
+                                        std::int64_t internaldate);
 
   // Lists cur/ and new/. When neither directory's mtime changed since the last
   // full scan, and those mtimes were at least 2 s older than that scan's start
   // (file system timestamps are coarse), returns the cached listing with
   // `rescanned = false`. Files starting with '.' are skipped.
   core::Result<ScanResult> scan();
+
+  // The mtimes of cur/ and new/ seen by the last full scan, as an opaque string
+  // to keep in the state DB (state::FolderRow::scan_stamp); empty when that scan
+  // could not be trusted for reuse (see scan()) or the folder changed since.
+  std::string stamp() const;
+
+  // True if cur/ and new/ still have the mtimes in `stamp` (from an earlier
+  // run's stamp()): nothing was delivered, renamed or removed, and the listing
+  // saved with it is still right. False for an empty stamp. Fails with
+  // Scope::folder if a directory cannot be read.
+  core::Result<bool> unchanged_since(std::string_view stamp) const;
 
   // Renames the message `name` ("cur/…" or "new/…") into cur/ with `flags`;
   // returns its new name. Fails with Scope::message if the file is gone.
@@ -144,6 +160,7 @@ private:
   friend class Batch;
   explicit Folder(std::filesystem::path dir) : m_dir(std::move(dir)) {}
   void invalidate() { m_cache_valid = false; }
+  core::Result<std::pair<timespec, timespec>> dir_times() const;
 
   std::filesystem::path m_dir;
   std::vector<LocalMessage> m_cache;

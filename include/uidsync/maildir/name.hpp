@@ -13,10 +13,10 @@
 namespace uidsync::maildir {
 
 struct ParsedName {
-  std::string base;     // before the first ',' and the ':' info: "<secs>.<unique>.<host>"
-  core::Uid uid = 0;    // from ",U=<n>"; 0 when absent or not a valid non-zero 32-bit number
-  std::string fmd5;     // OfflineIMAP's ",FMD5=<hex>" (MD5 of the folder name); empty if absent
-  core::Flags flags;    // from ":2,<letters>"; letters other than DFPRST are ignored
+  std::string base;  // before the first ',' and the ':' info: "<secs>.<unique>.<host>"
+  core::Uid uid = 0; // from ",U=<n>"; 0 when absent or not a valid non-zero 32-bit number
+  std::string fmd5;  // OfflineIMAP's ",FMD5=<hex>" (MD5 of the folder name); empty if absent
+  core::Flags flags; // from ":2,<letters>"; letters other than DFPRST are ignored
   std::string other_letters; // info letters we do not know (other tools' keywords), kept on rename
   bool has_info = false;     // the name has a ":2," part
   bool operator==(const ParsedName&) const = default;

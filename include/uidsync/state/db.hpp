@@ -16,7 +16,7 @@ namespace uidsync::state {
 
 // The schema version this build writes. Older files are upgraded at open through
 // the ladder in schema.cpp; newer files are refused.
-inline constexpr int k_schema_version = 2;
+inline constexpr int k_schema_version = 3;
 
 // Persisted in message.state: never renumber.
 enum class MessageState : int {
@@ -43,8 +43,9 @@ struct FolderRow {
   core::UidValidity uidvalidity = 0;
   core::Uid uidnext = 0;
   core::ModSeq highestmodseq = 0;
-  std::string local_path; // relative to the Maildir root
+  std::string local_path;     // relative to the Maildir root
   std::int64_t last_sync = 0; // unix seconds, 0 = never
+  std::string scan_stamp;     // maildir::Folder::stamp() at the last full scan; may be empty
   bool operator==(const FolderRow&) const = default;
 };
 
@@ -53,7 +54,7 @@ struct MessageRow {
   core::Uid uid = 0;
   std::string local_name; // "cur/<file>" or "new/<file>", relative to the folder's path
   core::Flags flags;
-  std::string keywords;   // space-separated IMAP keywords (never in file names)
+  std::string keywords; // space-separated IMAP keywords (never in file names)
   std::uint64_t size = 0;
   std::int64_t internaldate = 0; // unix seconds
   std::string message_id;        // the Message-ID header value, angle brackets included
@@ -88,6 +89,8 @@ class Db;
 
 // RAII transaction (BEGIN IMMEDIATE). The destructor rolls back unless commit()
 // succeeded. At most one is open per Db; queries run inside it while it lives.
+// It points to its Db: it must not outlive it, and the Db must not be moved
+// while it is open.
 class Transaction {
 public:
   Transaction(Transaction&& other) noexcept;
@@ -106,14 +109,16 @@ private:
   Db* m_db;
 };
 
-// One open state database. Move-only; closing happens in the destructor.
+// One open state database. Move-only; closing happens in the destructor. Used by
+// one thread at a time (the connection is opened without SQLite's mutex).
 // Every query returns Scope::account errors naming the DB file.
 class Db {
 public:
   // Opens (or creates, with mode 0600 and a 0700 parent directory) the DB at `path`,
   // sets WAL mode and a busy timeout, runs `PRAGMA quick_check`, and upgrades an
   // older schema. Fails with Scope::account, naming the file and how to rebuild it,
-  // if the file is empty, corrupt, not a database, or from a newer version.
+  // if the file is empty, corrupt, not a database, or from a newer version, or if
+  // another program keeps it locked for longer than the 5 s busy timeout.
   // An existing file is never recreated empty.
   static core::Result<Db> open(const std::filesystem::path& path);
 
