@@ -31,8 +31,11 @@ CurlImapClient::CurlImapClient(const Options& options) {
   m_curl = curl_easy_init();
   CURL* curl = handle(m_curl);
   curl_easy_setopt(curl, CURLOPT_URL, options.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_USERNAME, options.user.c_str());
-  curl_easy_setopt(curl, CURLOPT_PASSWORD, options.password.c_str());
+  if (!options.user.empty()) {
+    // Without a user name libcurl connects but does not authenticate.
+    curl_easy_setopt(curl, CURLOPT_USERNAME, options.user.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, options.password.c_str());
+  }
   curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, options.login_options.c_str());
   curl_easy_setopt(curl, CURLOPT_SASL_IR, options.sasl_ir ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_PROXY, "");
@@ -135,6 +138,15 @@ std::string CurlImapClient::read_all(std::chrono::milliseconds timeout) {
 std::string CurlImapClient::command(const std::string& tag, const std::string& text) {
   send(tag + " " + text + "\r\n");
   return read_until_tagged(tag);
+}
+
+std::unique_ptr<CurlImapClient> connect_plain(const std::string& url, const std::string& user,
+                                              const std::string& password) {
+  CurlImapClient::Options options;
+  options.url = url;
+  options.user = user;
+  options.password = password;
+  return std::make_unique<CurlImapClient>(options);
 }
 
 } // namespace uidsync::test

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +17,7 @@ class CurlImapClient {
 public:
   struct Options {
     std::string url;                          // "imap://127.0.0.1:<port>/"
-    std::string user;
+    std::string user;                         // empty: connect without logging in
     std::string password;
     std::string login_options = "AUTH=PLAIN"; // CURLOPT_LOGIN_OPTIONS
     bool sasl_ir = true;                      // CURLOPT_SASL_IR
@@ -55,5 +56,9 @@ private:
   std::string m_buffer;
   std::vector<std::string> m_connect_lines;
 };
+
+// Connects to `url` with AUTH=PLAIN (SASL-IR) as `user`/`password`.
+std::unique_ptr<CurlImapClient> connect_plain(const std::string& url, const std::string& user,
+                                              const std::string& password);
 
 } // namespace uidsync::test

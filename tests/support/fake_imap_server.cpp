@@ -396,13 +396,18 @@ private:
   std::optional<Command> read_command() {
     std::string full;
     std::vector<std::string> shown;
+    bool join = false;
     while (true) {
       auto line = read_line();
       if (!line) {
         return std::nullopt;
       }
       full += *line;
-      shown.push_back(*line);
+      if (join) {
+        shown.back() += *line; // the rest of the command after a literal
+      } else {
+        shown.push_back(*line);
+      }
       std::size_t size = 0;
       bool plus = false;
       if (!literal_at_end(*line, size, plus)) {
@@ -421,6 +426,7 @@ private:
       }
       full += "\r\n" + *bytes;
       shown.push_back("{" + std::to_string(size) + " bytes}");
+      join = true;
     }
     Command command;
     const auto sp1 = full.find(' ');
@@ -772,6 +778,15 @@ private:
     if (verb == "ID") {
       line("* ID (\"name\" \"fake-imapd\")");
       ok("ID completed.");
+      return;
+    }
+    static const std::set<std::string> k_known = {
+        "LOGIN",     "AUTHENTICATE", "LIST",     "LSUB",       "NAMESPACE", "STATUS",   "SELECT",
+        "EXAMINE",   "ENABLE",       "CREATE",   "DELETE",     "APPEND",    "FETCH",    "UID FETCH",
+        "SEARCH",    "UID SEARCH",   "STORE",    "UID STORE",  "EXPUNGE",   "UID EXPUNGE", "COPY",
+        "UID COPY",  "MOVE",         "UID MOVE", "CLOSE",      "UNSELECT",  "IDLE"};
+    if (k_known.count(verb) == 0) {
+      bad("Error in IMAP command " + verb + ": Unknown command.");
       return;
     }
     if (m_state == State::not_authenticated) {
