@@ -128,7 +128,8 @@ public:
 
 private:
   util::Unexpected<core::Error> error(const std::string& what) const {
-    const int line = m_index < m_lines.size() ? m_lines[m_index].first : 0;
+    const std::size_t at = std::min(m_index, m_lines.size() - 1);
+    const int line = m_lines.empty() ? 0 : m_lines[at].first;
     return core::fail(Scope::fatal, m_scenario.origin + ":" + std::to_string(line) + ": " + what,
                       "see docs/fake-imap-server.md for the scenario language");
   }
