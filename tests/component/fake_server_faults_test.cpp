@@ -17,19 +17,12 @@ using namespace std::chrono_literals;
 
 // A server for `scenario_name` and a client logged in with INBOX selected.
 struct Fixture {
-  explicit Fixture(const std::string& scenario_name) : server(load(scenario_name)) {
+  explicit Fixture(const std::string& scenario_name) : server(must_load_scenario(scenario_name)) {
     client = connect_plain(server.url(), "alice", "secret");
     if (client->result() != CURLE_OK) {
       throw std::runtime_error("login failed");
     }
     selected = client->command("s1", "SELECT INBOX");
-  }
-  static Scenario load(const std::string& name) {
-    auto loaded = load_scenario(name);
-    if (!loaded) {
-      throw core::Failure(loaded.error());
-    }
-    return std::move(*loaded);
   }
   FakeImapServer server;
   std::unique_ptr<CurlImapClient> client;

@@ -13,14 +13,6 @@
 namespace uidsync::test {
 namespace {
 
-Scenario scenario(const std::string& name) {
-  auto loaded = load_scenario(name);
-  if (!loaded) {
-    throw core::Failure(loaded.error());
-  }
-  return std::move(*loaded);
-}
-
 // ---- Login through libcurl's connect phase ---------------------------------
 
 struct LoginRow {
@@ -45,7 +37,7 @@ class FakeServerLogin : public ::testing::TestWithParam<LoginRow> {};
 
 TEST_P(FakeServerLogin, AuthenticatesLibcurlConnectPhase) {
   const LoginRow& row = GetParam();
-  FakeImapServer server(scenario("healthy.scn"));
+  FakeImapServer server(must_load_scenario("healthy.scn"));
   CurlImapClient::Options options;
   options.url = server.url();
   options.user = "alice";
@@ -179,7 +171,7 @@ class FakeServerExchange : public ::testing::TestWithParam<ExchangeRow> {};
 
 TEST_P(FakeServerExchange, AnswersWithExactBytes) {
   const ExchangeRow& row = GetParam();
-  FakeImapServer server(scenario(row.scenario));
+  FakeImapServer server(must_load_scenario(row.scenario));
   auto client = connect_plain(server.url(), "alice", "secret");
   ASSERT_EQ(client->result(), CURLE_OK);
   for (std::size_t i = 0; i < row.setup.size(); ++i) {
@@ -206,7 +198,7 @@ INSTANTIATE_TEST_SUITE_P(Rows, FakeServerExchange, ::testing::ValuesIn(k_exchang
 // ---- Pipelining --------------------------------------------------------------
 
 TEST(FakeServerPipelining, AnswersTenCommandsFromOneWriteInOrder) {
-  FakeImapServer server(scenario("healthy.scn"));
+  FakeImapServer server(must_load_scenario("healthy.scn"));
   auto client = connect_plain(server.url(), "alice", "secret");
   ASSERT_EQ(client->result(), CURLE_OK);
   std::string batch = "p1 SELECT INBOX\r\n";
@@ -232,7 +224,7 @@ TEST(FakeServerPipelining, AnswersTenCommandsFromOneWriteInOrder) {
 // Another connection's EXPUNGE and APPEND reach a selected session at its next
 // NOOP, never in the middle of a FETCH (RFC 3501 7.4.1).
 TEST(FakeServerUpdates, ExpungeWaitsForNoopExistsDoesNot) {
-  FakeImapServer server(scenario("healthy.scn"));
+  FakeImapServer server(must_load_scenario("healthy.scn"));
   auto watcher = connect_plain(server.url(), "alice", "secret");
   auto actor = connect_plain(server.url(), "alice", "secret");
   ASSERT_EQ(watcher->result(), CURLE_OK);
@@ -250,7 +242,7 @@ TEST(FakeServerUpdates, ExpungeWaitsForNoopExistsDoesNot) {
 }
 
 TEST(FakeServerIdle, EndsOnDone) {
-  FakeImapServer server(scenario("healthy.scn"));
+  FakeImapServer server(must_load_scenario("healthy.scn"));
   auto client = connect_plain(server.url(), "alice", "secret");
   ASSERT_EQ(client->result(), CURLE_OK);
   client->send("i1 IDLE\r\n");
@@ -260,7 +252,7 @@ TEST(FakeServerIdle, EndsOnDone) {
 }
 
 TEST(FakeServerLogin, PlainLoginCommand) {
-  FakeImapServer server(scenario("healthy.scn"));
+  FakeImapServer server(must_load_scenario("healthy.scn"));
   auto client = connect_plain(server.url(), "", "");
   // libcurl with no user name connects without authenticating (see the libcurl notes).
   ASSERT_EQ(client->result(), CURLE_OK);

@@ -25,14 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Scenario scenario(const std::string& name) {
-  auto loaded = load_scenario(name);
-  if (!loaded) {
-    throw core::Failure(loaded.error());
-  }
-  return std::move(*loaded);
-}
-
 std::unique_ptr<CurlImapClient> login(const FakeImapServer& server) {
   auto client = connect_plain(server.url(), "alice", "secret");
   if (client->result() != CURLE_OK) {
@@ -72,7 +64,7 @@ class FakeServerSessions : public ::testing::TestWithParam<SessionRow> {};
 
 TEST_P(FakeServerSessions, BlocksApplyFromTheirSession) {
   const SessionRow& row = GetParam();
-  FakeImapServer server(scenario("heals.scn"));
+  FakeImapServer server(must_load_scenario("heals.scn"));
   skip_sessions(server, row.session);
   auto client = login(server);
   client->command("s", "SELECT INBOX");
@@ -86,7 +78,7 @@ TEST_P(FakeServerSessions, BlocksApplyFromTheirSession) {
 INSTANTIATE_TEST_SUITE_P(Rows, FakeServerSessions, ::testing::ValuesIn(k_heal_rows), RowName{});
 
 TEST(FakeServerSessions, UidvalidityChangeRenumbersTheSameMessages) {
-  FakeImapServer server(scenario("uidvalidity_change.scn"));
+  FakeImapServer server(must_load_scenario("uidvalidity_change.scn"));
   auto first = login(server);
   EXPECT_NE(first->command("s", "SELECT INBOX").find("* OK [UIDVALIDITY 100] "), std::string::npos);
   EXPECT_EQ(first->command("t", "UID SEARCH ALL"), "* SEARCH 501 502 503 504 505 506 507 508 509 510\r\nt OK Search completed.\r\n");
@@ -102,7 +94,7 @@ TEST(FakeServerSessions, UidvalidityChangeRenumbersTheSameMessages) {
 }
 
 TEST(FakeServerAnomalies, StaleExistsAfterExpungeSeed) {
-  FakeImapServer server(scenario("stale_exists.scn"));
+  FakeImapServer server(must_load_scenario("stale_exists.scn"));
   auto client = login(server);
   EXPECT_NE(client->command("s", "SELECT INBOX").find("* 147 EXISTS\r\n"), std::string::npos);
   EXPECT_EQ(client->command("e", "EXPUNGE"), "* 147 EXPUNGE\r\ne OK Expunge completed.\r\n");
@@ -136,7 +128,7 @@ class FakeServerAnomalies : public ::testing::TestWithParam<AnomalyRow> {};
 
 TEST_P(FakeServerAnomalies, SelectAndSearchShowTheAnomaly) {
   const AnomalyRow& row = GetParam();
-  FakeImapServer server(scenario("anomalies.scn"));
+  FakeImapServer server(must_load_scenario("anomalies.scn"));
   auto client = login(server);
   const std::string selected = client->command("s", "SELECT " + row.folder);
   EXPECT_NE(selected.find("\r\n" + row.exists + "\r\n"), std::string::npos) << selected;
@@ -147,7 +139,7 @@ TEST_P(FakeServerAnomalies, SelectAndSearchShowTheAnomaly) {
 INSTANTIATE_TEST_SUITE_P(Rows, FakeServerAnomalies, ::testing::ValuesIn(k_anomaly_rows), RowName{});
 
 TEST(FakeServerAnomalies, UidReuseChangesSizeAndMessageIdOnALaterSession) {
-  FakeImapServer server(scenario("anomalies.scn"));
+  FakeImapServer server(must_load_scenario("anomalies.scn"));
   const std::string command = "UID FETCH 2 (RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
   auto first = login(server);
   first->command("s", "SELECT Reused");
@@ -211,7 +203,7 @@ class FakeServerHostile : public ::testing::TestWithParam<HostileRow> {};
 
 TEST_P(FakeServerHostile, SendsTheScriptedBytes) {
   const HostileRow& row = GetParam();
-  FakeImapServer server(scenario(row.scenario));
+  FakeImapServer server(must_load_scenario(row.scenario));
   auto client = login(server);
   if (row.command.find("SELECT") == std::string::npos) {
     ASSERT_NE(client->command("s", "SELECT INBOX").find("s OK"), std::string::npos);
@@ -244,7 +236,7 @@ class FakeServerHandshake : public ::testing::TestWithParam<HandshakeRow> {};
 
 TEST_P(FakeServerHandshake, ByeFailsLibcurlConnect) {
   const HandshakeRow& row = GetParam();
-  FakeImapServer server(scenario(row.scenario));
+  FakeImapServer server(must_load_scenario(row.scenario));
   auto client = connect_plain(server.url(), "alice", "secret");
   EXPECT_NE(client->result(), CURLE_OK);
   const std::string transcript = server.transcript(1);
@@ -258,7 +250,7 @@ INSTANTIATE_TEST_SUITE_P(Rows, FakeServerHandshake, ::testing::ValuesIn(k_handsh
 // ---- Counters and transcript ---------------------------------------------------
 
 TEST(FakeServerCounters, CountConnectionsVerbsAndBodyFetches) {
-  FakeImapServer server(scenario("healthy.scn"));
+  FakeImapServer server(must_load_scenario("healthy.scn"));
   for (int i = 0; i < 3; ++i) {
     auto client = login(server);
     client->command("s", "SELECT INBOX");
@@ -283,7 +275,7 @@ TEST(FakeServerTranscript, ElidesLiteralsAndRedactsPasswords) {
   TempDir dir;
   const auto file = dir / "transcript.txt";
   {
-    FakeImapServer server(scenario("healthy.scn"));
+    FakeImapServer server(must_load_scenario("healthy.scn"));
     server.set_transcript_file(file.string());
     auto client = login(server);
     client->command("a", "APPEND INBOX {5+}\r\nHello");
@@ -324,7 +316,7 @@ TEST(FakeServerShutdown, DestructorLeavesNoThreadsOrDescriptors) {
   const std::size_t fds_before = count_entries("/proc/self/fd");
   {
     std::vector<std::unique_ptr<CurlImapClient>> clients;
-    FakeImapServer server(scenario("exchange_poison.scn"));
+    FakeImapServer server(must_load_scenario("exchange_poison.scn"));
     for (int i = 0; i < 4; ++i) {
       clients.push_back(login(server));
     }

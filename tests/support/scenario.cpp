@@ -274,7 +274,7 @@ private:
       m_world.cut_after_errors = *n;
       return {};
     }
-    if (verb == "raw") {
+    if (verb == "raw" || verb == "raw_response") {
       return raw(line, words);
     }
     if (verb == "folder") {
@@ -754,6 +754,14 @@ core::Result<Scenario> load_scenario(const std::filesystem::path& path) {
   std::stringstream content;
   content << in.rdbuf();
   return parse_scenario(content.str(), full.filename().string(), full.parent_path());
+}
+
+Scenario must_load_scenario(const std::filesystem::path& path) {
+  auto scenario = load_scenario(path);
+  if (!scenario) {
+    throw core::Failure(scenario.error());
+  }
+  return std::move(*scenario);
 }
 
 core::Result<void> apply_block(World& world, const SessionBlock& block, const Scenario& scenario) {

@@ -27,16 +27,18 @@ struct FakeMessage {
   std::uint64_t modseq = 1;
 };
 
+// Per-UID faults, modelled on Exchange 2010/2013 (see docs/fake-imap-server.md).
+// "Body fetch" means BODY[], BODY.PEEK[], BINARY[] or RFC822 of the whole message.
 enum class FaultKind {
-  ok_no_data,       // body fetch answers OK without FETCH data
-  exchange_stub,    // body fetch: no data; header fetch: the Exchange stub
+  ok_no_data,         // body fetch answers OK without FETCH data (RFC 3501 6.4.5: data for each message)
+  exchange_stub,      // body fetch: no data; header fetch: the Exchange stub header
   exchange_stub_body, // body fetch serves the Exchange stub as the whole message
-  no,               // the whole command answers NO
-  bad,              // the whole command answers BAD
-  nil_body,         // BODY[] NIL
-  size_mismatch,    // literal `delta` bytes longer (or shorter) than RFC822.SIZE
-  drop_mid_literal, // the connection is closed halfway through the literal
-  hang,             // the command is never answered
+  no,                 // a body fetch whose set holds the UID answers NO for the whole command
+  bad,                // the same with BAD
+  nil_body,           // BODY[] NIL
+  size_mismatch,      // literal `delta` bytes longer (or shorter) than RFC822.SIZE (RFC 3501 2.3.4: exact)
+  drop_mid_literal,   // the connection is closed halfway through the literal
+  hang,               // a body fetch holding the UID is never answered; the socket stays open
 };
 std::string_view to_string(FaultKind kind);
 
@@ -109,6 +111,9 @@ core::Result<Scenario> parse_scenario(std::string_view text, std::string origin,
 
 // Reads and parses `path`; a relative `path` is looked up in tests/data/scenarios.
 core::Result<Scenario> load_scenario(const std::filesystem::path& path);
+
+// load_scenario() for tests: throws core::Failure instead of returning the error.
+Scenario must_load_scenario(const std::filesystem::path& path);
 
 // Applies one session block's lines to `world` (used by the server on connection N).
 // Fails with the file:line of the first bad line.
