@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <poll.h>
 
+#include <cstdlib>
 #include <utility>
 
 namespace uidsync::test {
@@ -103,16 +104,24 @@ bool CurlImapClient::receive(std::chrono::milliseconds timeout) {
 
 std::string CurlImapClient::read_until_tagged(const std::string& tag, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string needle = "\r\n" + tag + " ";
+  const std::string prefix = tag + " ";
+  std::size_t pos = 0; // start of the next unscanned line; literals are skipped whole
   while (true) {
-    const std::string probe = "\r\n" + m_buffer;
-    const auto at = probe.find(needle);
-    if (at != std::string::npos) {
-      const auto end = probe.find("\r\n", at + needle.size());
-      if (end != std::string::npos) {
-        std::string out = m_buffer.substr(0, end); // probe is shifted by 2
-        m_buffer.erase(0, end);
+    const auto end = m_buffer.find("\r\n", pos);
+    if (end != std::string::npos) {
+      if (m_buffer.compare(pos, prefix.size(), prefix) == 0) {
+        std::string out = m_buffer.substr(0, end + 2);
+        m_buffer.erase(0, end + 2);
         return out;
+      }
+      std::size_t literal = 0;
+      const auto open = m_buffer.rfind('{', end);
+      if (end > pos && m_buffer[end - 1] == '}' && open != std::string::npos && open >= pos) {
+        literal = std::strtoull(m_buffer.c_str() + open + 1, nullptr, 10);
+      }
+      if (end + 2 + literal <= m_buffer.size()) {
+        pos = end + 2 + literal;
+        continue;
       }
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

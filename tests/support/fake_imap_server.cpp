@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <sstream>
 #include <unordered_set>
 
@@ -115,8 +116,8 @@ private:
       }
       std::size_t size = 0;
       const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
-      if (ec != std::errc{} || ptr != digits.data() + digits.size() || close + 3 + size > m_in.size() + 0 ||
-          m_in.substr(close + 1, 2) != "\r\n") {
+      if (ec != std::errc{} || ptr != digits.data() + digits.size() || m_in.size() < close + 3 ||
+          size > m_in.size() - close - 3 || m_in.substr(close + 1, 2) != "\r\n") {
         return std::nullopt;
       }
       value.kind = Value::Kind::string;
@@ -1231,7 +1232,14 @@ private:
     std::optional<std::uint64_t> changed_since;
     if (args.size() >= 3 && args[2].kind == Value::Kind::list && args[2].items.size() == 2 &&
         upper(args[2].items[0].text) == "CHANGEDSINCE") {
-      changed_since = std::stoull(args[2].items[1].text);
+      const std::string& text = args[2].items[1].text;
+      std::uint64_t value = 0;
+      const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc{} || ptr != text.data() + text.size()) {
+        bad("Error in IMAP command " + m_current.verb + ": invalid CHANGEDSINCE.");
+        return;
+      }
+      changed_since = value;
     }
     for (const auto& value : asked) {
       const std::string name = upper(value.text);
@@ -1715,9 +1723,12 @@ void FakeImapServer::accept_loop() {
 }
 
 void FakeImapServer::serve(int number, int fd) {
-  {
+  try {
     Session session(*this, number, fd);
     session.run();
+  } catch (const std::exception& e) {
+    // A bug in the fake server must not take the test binary down with std::terminate.
+    record(number, '!', std::string("fake server error: ") + e.what());
   }
   ::shutdown(fd, SHUT_RDWR);
   ::close(fd);
