@@ -280,6 +280,24 @@ TEST(FakeServerConcurrency, ServesEightClientsAtOnce) {
   }
 }
 
+// `once`, `${tag}` and a raw greeting suffix, from an inline scenario.
+TEST(FakeServerRaw, OnceAndTagSubstitution) {
+  auto parsed = parse_scenario("user alice secret\n"
+                               "folder INBOX\n"
+                               "raw GREETING after text=* OK [ALERT] scripted greeting\\r\\n\n"
+                               "raw NOOP after once text=* OK [ALERT] after ${tag}\\r\\n\n",
+                               "inline.scn", ".");
+  ASSERT_TRUE(parsed) << parsed.error().what();
+  FakeImapServer server(std::move(*parsed));
+  auto client = login(server);
+  EXPECT_EQ(client->command("n1", "NOOP"), "n1 OK NOOP completed.\r\n");
+  EXPECT_EQ(client->read_all(300ms), "* OK [ALERT] after n1\r\n");
+  EXPECT_EQ(client->command("n2", "NOOP"), "n2 OK NOOP completed.\r\n");
+  EXPECT_EQ(client->read_all(300ms), "");
+  EXPECT_NE(server.transcript(1).find("S: * OK [ALERT] scripted greeting\n"), std::string::npos)
+      << server.transcript(1);
+}
+
 // ---- Counters and transcript ---------------------------------------------------
 
 TEST(FakeServerCounters, CountConnectionsVerbsAndBodyFetches) {
