@@ -348,17 +348,13 @@ core::Result<std::int64_t> Db::put_folder(const FolderRow& row) {
   return row.id;
 }
 
-core::Result<std::optional<FolderRow>> Db::folder(const std::string& name) {
-  UIDSYNC_PREPARE(stmt, "SELECT id, name, uidvalidity, uidnext, highestmodseq, local_path, "
-                        "last_sync, scan_stamp FROM folder WHERE name = ?1");
-  stmt.bind(1, name);
-  const int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_DONE) {
-    return std::optional<FolderRow>{};
-  }
-  if (rc != SQLITE_ROW) {
-    return m_impl->error("reading folder " + name);
-  }
+namespace {
+constexpr std::string_view k_folder_select =
+    "SELECT id, name, uidvalidity, uidnext, highestmodseq, "
+    "local_path, last_sync, scan_stamp FROM folder";
+
+template <class Stmt>
+FolderRow read_folder(const Stmt& stmt) {
   FolderRow row;
   row.id = stmt.i64(0);
   row.name = stmt.text(1);
@@ -368,7 +364,25 @@ core::Result<std::optional<FolderRow>> Db::folder(const std::string& name) {
   row.local_path = stmt.text(5);
   row.last_sync = stmt.i64(6);
   row.scan_stamp = stmt.text(7);
-  return std::optional<FolderRow>{std::move(row)};
+  return row;
+}
+} // namespace
+
+core::Result<std::optional<FolderRow>> Db::folder(const std::string& name) {
+  static const std::string sql = fmt::format("{} WHERE name = ?1", k_folder_select);
+  UIDSYNC_PREPARE(stmt, sql);
+  stmt.bind(1, name);
+  std::optional<FolderRow> found;
+  UIDSYNC_TRY(m_impl->rows(stmt, "reading folder " + name, [&] { found = read_folder(stmt); }));
+  return found;
+}
+
+core::Result<std::vector<FolderRow>> Db::folders() {
+  static const std::string sql = fmt::format("{} ORDER BY name", k_folder_select);
+  UIDSYNC_PREPARE(stmt, sql);
+  std::vector<FolderRow> rows;
+  UIDSYNC_TRY(m_impl->rows(stmt, "listing folders", [&] { rows.push_back(read_folder(stmt)); }));
+  return rows;
 }
 
 core::Result<void> Db::put_message(const MessageRow& row) {
@@ -406,10 +420,18 @@ core::Result<void> Db::delete_message(std::int64_t folder_id, core::Uid uid) {
   return m_impl->done(stmt, fmt::format("deleting UID {} of folder id {}", uid, folder_id));
 }
 
-core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
-  UIDSYNC_PREPARE(stmt, "SELECT uid, local_name, flags, keywords, size, internaldate, "
-                        "message_id, digest, state FROM message WHERE folder_id = ?1 ORDER BY uid");
+namespace {
+constexpr std::string_view k_message_columns =
+    "uid, local_name, flags, keywords, size, internaldate, message_id, digest, state";
+} // namespace
+
+core::Result<std::vector<MessageRow>> Db::message_rows(std::string_view sql, std::int64_t folder_id,
+                                                       const std::string* message_id) {
+  UIDSYNC_PREPARE(stmt, sql);
   stmt.bind(1, folder_id);
+  if (message_id != nullptr) {
+    stmt.bind(2, *message_id);
+  }
   std::vector<MessageRow> rows;
   UIDSYNC_TRY(m_impl->rows(stmt, fmt::format("listing messages of folder id {}", folder_id), [&] {
     MessageRow row;
@@ -426,6 +448,20 @@ core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
     rows.push_back(std::move(row));
   }));
   return rows;
+}
+
+core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM message WHERE folder_id = ?1 ORDER BY uid", k_message_columns);
+  return message_rows(sql, folder_id, nullptr);
+}
+
+core::Result<std::vector<MessageRow>> Db::messages_with_id(std::int64_t folder_id,
+                                                           const std::string& message_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM message WHERE folder_id = ?1 AND message_id = ?2 ORDER BY uid",
+                  k_message_columns);
+  return message_rows(sql, folder_id, &message_id);
 }
 
 core::Result<void> Db::put_quarantine(const QuarantineRow& row) {

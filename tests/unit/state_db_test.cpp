@@ -299,6 +299,30 @@ TEST(StateDbTransaction, BatchIsAllOrNothing) {
   EXPECT_TRUE(stored->empty());
 }
 
+TEST(StateDbMessage, FindsByMessageIdAndListsFolders) {
+  test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  auto inbox = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4, ""});
+  auto archive = db.put_folder({0, "Archive", 1, 2, 3, "Archive", 4, ""});
+  ASSERT_TRUE(inbox && archive);
+  auto dup = message(*inbox, 5);
+  dup.message_id = message(*inbox, 2).message_id;
+  ASSERT_TRUE(db.put_messages({message(*inbox, 1), message(*inbox, 2), dup, message(*archive, 2)}));
+  auto found = db.messages_with_id(*inbox, "<2@example.org>");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 2U);
+  EXPECT_EQ((*found)[0], message(*inbox, 2));
+  EXPECT_EQ((*found)[1], dup);
+  auto none = db.messages_with_id(*inbox, "<nope@example.org>");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto all = db.folders();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2U);
+  EXPECT_EQ((*all)[0].name, "Archive");
+  EXPECT_EQ((*all)[1].name, "INBOX");
+}
+
 TEST(StateDbFolder, UpdatesInPlace) {
   test::TempDir dir;
   auto db = open_ok(dir / "a.db");

@@ -137,12 +137,17 @@ public:
   // Folders. `put_folder` inserts (row.id == 0) or updates; returns the id.
   core::Result<std::int64_t> put_folder(const FolderRow& row);
   core::Result<std::optional<FolderRow>> folder(const std::string& name);
+  core::Result<std::vector<FolderRow>> folders(); // by name
 
   // Messages, keyed by (folder_id, uid). `put_message` inserts or replaces.
   core::Result<void> put_message(const MessageRow& row);
   core::Result<void> put_messages(const std::vector<MessageRow>& rows); // one transaction
   core::Result<void> delete_message(std::int64_t folder_id, core::Uid uid);
   core::Result<std::vector<MessageRow>> messages(std::int64_t folder_id); // by uid
+  // The messages of a folder with this Message-ID (indexed): re-pairing after a
+  // UIDVALIDITY change compares their size and digest with the server's.
+  core::Result<std::vector<MessageRow>> messages_with_id(std::int64_t folder_id,
+                                                         const std::string& message_id);
 
   // Quarantine, keyed by (folder_id, uidvalidity, uid); `put_quarantine` upserts.
   core::Result<void> put_quarantine(const QuarantineRow& row);
@@ -156,6 +161,8 @@ public:
 private:
   friend class Transaction;
   explicit Db(std::unique_ptr<Impl> impl);
+  core::Result<std::vector<MessageRow>> message_rows(std::string_view sql, std::int64_t folder_id,
+                                                     const std::string* message_id);
   std::unique_ptr<Impl> m_impl;
 };
 
