@@ -678,7 +678,7 @@ void read_auth(Checker& check, const toml::table& table, const std::string& pref
                     "\" needs oauth2_token_cmd, a command that prints an access token");
   }
   const bool any_source = table.contains("password_cmd") || table.contains("password") ||
-                          table["netrc"].value_or(true);
+                          (table.contains("netrc") && table["netrc"].value_or(true));
   if (!oauth && !any_source && !table.contains("oauth2_token_cmd")) {
     check.error(table.source(), prefix + "password_cmd",
                 "no password source; add password_cmd (recommended), netrc = true or password");
@@ -793,7 +793,8 @@ core::Result<core::Config> parse_config(std::string_view text, std::string_view 
                       std::string(source_name) + ":" + std::to_string(where.line) + ":" +
                           std::to_string(where.column) + ": TOML syntax error: " +
                           std::string(e.description()),
-                      "see https://toml.io for the syntax");
+                      "fix it and check it with 'uidsync check-config'; the syntax is at "
+                      "https://toml.io");
   }
   return check_document(root, check);
 }
