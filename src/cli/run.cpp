@@ -2,12 +2,15 @@
 // The command line: CLI11 parses, run() dispatches. Options may come before or
 // after the subcommand (`uidsync -v sync` and `uidsync sync -v`).
 #include <uidsync/cli/commands.hpp>
+#include <uidsync/cli/config_file.hpp>
 #include <uidsync/cli/run.hpp>
 #include <uidsync/core/exit_code.hpp>
 #include <uidsync/util/log.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <array>
 #include <exception>
 #include <iostream>
 
@@ -124,6 +127,40 @@ int dispatch(const Commands& c, Parsed& p, std::ostream& out, std::ostream& err)
   return cmd_check_config(ctx, p.check_config);
 }
 
+constexpr std::array<std::string_view, 6> k_commands{"sync",       "folders", "status",
+                                                     "quarantine", "doctor",  "check-config"};
+
+// CLI11 reports an unknown command as "A subcommand is required", which hides the
+// typo: the first word that is not an option (or -c's value) must be a command.
+bool unknown_command(const std::vector<std::string>& args, std::ostream& err) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-c" || arg == "--config") {
+      ++i;
+      continue;
+    }
+    if (arg.empty() || arg.front() == '-') {
+      continue;
+    }
+    if (std::find(k_commands.begin(), k_commands.end(), arg) != k_commands.end()) {
+      return false;
+    }
+    std::string guess;
+    for (std::string_view command : k_commands) {
+      if (guess.empty() && edit_distance(arg, command) <= 2) {
+        guess = command;
+      }
+    }
+    err << "uidsync: unknown command '" << arg << "'; "
+        << (guess.empty() ? std::string("commands are sync, folders, status, quarantine, doctor, "
+                                         "check-config")
+                          : "did you mean '" + guess + "'?")
+        << "\nRun with --help for more information.\n";
+    return true;
+  }
+  return false;
+}
+
 } // namespace
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -131,6 +168,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     CLI::App app{"uidsync: keep a local Maildir in step with IMAP accounts", "uidsync"};
     Parsed p;
     const Commands commands = build(app, p);
+    if (unknown_command(args, err)) {
+      return core::to_int(core::ExitCode::usage);
+    }
     // CLI11 takes the arguments in reverse order.
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     try {
