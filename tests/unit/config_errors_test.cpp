@@ -231,6 +231,8 @@ struct DistanceRow {
   std::size_t distance;
 };
 
+void PrintTo(const DistanceRow& row, std::ostream* os) { *os << row.name; }
+
 class ConfigEditDistance : public ::testing::TestWithParam<DistanceRow> {};
 
 TEST_P(ConfigEditDistance, CountsEditsWithSwapsAsOne) {
