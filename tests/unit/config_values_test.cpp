@@ -26,6 +26,18 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
+std::string backoff_seconds(const core::Account& a) {
+  std::string out;
+  for (auto wait : a.quarantine.backoff) {
+    out += std::to_string(wait.count()) + " ";
+  }
+  return out;
+}
+
+std::string guard_limits(const core::Account& a) {
+  return std::to_string(a.guard.max_delete_percent) + "/" + std::to_string(a.guard.max_delete_count);
+}
+
 struct ValueRow {
   std::string name;
   std::string lines; // appended to k_base
@@ -108,34 +120,16 @@ const ValueRow k_value_rows[] = {
     {"post_sync_cmd", k_cmd + "post_sync_cmd = \"notmuch new\"\n",
      [](const core::Account& a) { return join(a.post_sync_cmd.argv); }, "notmuch|new"},
     {"backoff_default", k_cmd,
-     [](const core::Account& a) {
-       std::string out;
-       for (auto s : a.quarantine.backoff) {
-         out += std::to_string(s.count()) + " ";
-       }
-       return out;
-     },
+     backoff_seconds,
      "3600 14400 86400 604800 "},
     {"backoff_units", k_cmd + "[accounts.work.quarantine]\nbackoff = [\"90s\", \"30m\", \"2w\"]\n",
-     [](const core::Account& a) {
-       std::string out;
-       for (auto s : a.quarantine.backoff) {
-         out += std::to_string(s.count()) + " ";
-       }
-       return out;
-     },
+     backoff_seconds,
      "90 1800 1209600 "},
     {"guard_defaults", k_cmd,
-     [](const core::Account& a) {
-       return std::to_string(a.guard.max_delete_percent) + "/" +
-              std::to_string(a.guard.max_delete_count);
-     },
+     guard_limits,
      "25/10"},
     {"guard_set", k_cmd + "[accounts.work.guard]\nmax_delete_percent = 50\nmax_delete_count = 0\n",
-     [](const core::Account& a) {
-       return std::to_string(a.guard.max_delete_percent) + "/" +
-              std::to_string(a.guard.max_delete_count);
-     },
+     guard_limits,
      "50/0"},
 };
 
