@@ -101,8 +101,8 @@ void print_json(std::ostream& out, const core::Config& config) {
         << ", \"password\": {\"source\": " << json_string(password_kind(a))
         << ", \"secret\": " << json_string(util::k_mask) << "}"
         << ", \"maildir\": " << json_string(a.maildir.string())
-        << ", \"layout\": " << json_string(core::to_string(a.layout))
-        << ", \"folders\": [" << folder_list(a, ", ", true) << "]"
+        << ", \"layout\": " << json_string(core::to_string(a.layout)) << ", \"folders\": ["
+        << folder_list(a, ", ", true) << "]"
         << ", \"direction\": " << json_string(core::to_string(a.direction))
         << ", \"max_connections\": " << a.max_connections << "}";
     first = false;

@@ -29,9 +29,9 @@ enum class Type {
   string,
   integer,
   boolean,
-  strings,   // array of strings
-  command,   // string or array of strings
-  netrc,     // boolean or string (a path)
+  strings, // array of strings
+  command, // string or array of strings
+  netrc,   // boolean or string (a path)
   table,
 };
 
@@ -88,8 +88,8 @@ constexpr std::array k_guard_keys{
 
 bool is_string_array(const toml::node& node) {
   const auto* array = node.as_array();
-  return array != nullptr &&
-         std::all_of(array->begin(), array->end(), [](const toml::node& n) { return n.is_string(); });
+  return array != nullptr && std::all_of(array->begin(), array->end(),
+                                         [](const toml::node& n) { return n.is_string(); });
 }
 
 bool matches(Type type, const toml::node& node) {
@@ -178,7 +178,9 @@ std::string describe(const toml::node& node, bool secret) {
   return kind + " (" + (node.is_string() ? "\"" + value + "\"" : value) + ")";
 }
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 template <std::size_t N>
 const KeySpec* find_key(const std::array<KeySpec, N>& keys, std::string_view name) {
@@ -310,8 +312,7 @@ public:
       if (spec.required && !table.contains(spec.name)) {
         std::string hint = "add e.g. " + std::string(spec.name) + " = " + std::string(spec.example);
         for (auto&& [key, node] : table) {
-          if (find_key(keys, key.str()) == nullptr &&
-              edit_distance(key.str(), spec.name) <= 2) {
+          if (find_key(keys, key.str()) == nullptr && edit_distance(key.str(), spec.name) <= 2) {
             hint = "did you mean \"" + std::string(spec.name) + "\" instead of \"" +
                    std::string(key.str()) + "\" (line " + std::to_string(key.source().begin.line) +
                    ")?";
@@ -426,8 +427,8 @@ core::Command read_command(Checker& check, const toml::table& table, std::string
     }
     if (command.argv.empty() || command.argv.front().empty()) {
       check.error(node->source(), path,
-                  "empty command; write the program and its arguments, e.g. " + path.substr(path.rfind('.') + 1) +
-                      " = [\"pass\", \"show\", \"mail\"]");
+                  "empty command; write the program and its arguments, e.g. " +
+                      path.substr(path.rfind('.') + 1) + " = [\"pass\", \"show\", \"mail\"]");
       command.argv.clear();
     }
   }
@@ -476,9 +477,8 @@ std::optional<std::int64_t> read_int(Checker& check, const toml::table& table, s
 // "sha256:AB:CD:..." or "sha256:abcd..." → 64 lowercase hex digits, or empty.
 std::string normalize_fingerprint(std::string_view text) {
   constexpr std::string_view prefix = "sha256:";
-  if (text.size() < prefix.size() ||
-      !std::equal(prefix.begin(), prefix.end(), text.begin(),
-                  [](char a, char b) { return a == lower(b); })) {
+  if (text.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), text.begin(),
+                                                 [](char a, char b) { return a == lower(b); })) {
     return {};
   }
   std::string hex;
@@ -495,7 +495,9 @@ std::string normalize_fingerprint(std::string_view text) {
 }
 
 constexpr std::array<std::pair<std::string_view, core::Tls>, 3> k_tls_values{
-    {{"implicit", core::Tls::implicit}, {"starttls", core::Tls::starttls}, {"none", core::Tls::none}}};
+    {{"implicit", core::Tls::implicit},
+     {"starttls", core::Tls::starttls},
+     {"none", core::Tls::none}}};
 constexpr std::array<std::pair<std::string_view, core::Auth>, 5> k_auth_values{
     {{"auto", core::Auth::automatic},
      {"plain", core::Auth::plain},
@@ -647,11 +649,10 @@ void read_connection(Checker& check, const toml::table& table, const std::string
   }
   if (const toml::node* node = table.get("proxy"); node != nullptr && node->is_string()) {
     account.proxy = node_string(table, "proxy");
-    const bool known = std::any_of(k_proxy_schemes.begin(), k_proxy_schemes.end(),
-                                   [&](std::string_view scheme) {
-                                     return account.proxy.rfind(scheme, 0) == 0 &&
-                                            account.proxy.size() > scheme.size();
-                                   });
+    const bool known =
+        std::any_of(k_proxy_schemes.begin(), k_proxy_schemes.end(), [&](std::string_view scheme) {
+          return account.proxy.rfind(scheme, 0) == 0 && account.proxy.size() > scheme.size();
+        });
     if (!known) {
       check.error(node->source(), prefix + "proxy",
                   "\"" + account.proxy +
@@ -740,8 +741,10 @@ core::Result<core::Config> check_document(const toml::table& root, Checker& chec
       const auto* table = node.as_table();
       if (table == nullptr) {
         check.error(node.source(), path,
-                    "expected a table [accounts." + std::string(name.str()) + "] with host, user "
-                    "and maildir, got " + describe(node, true));
+                    "expected a table [accounts." + std::string(name.str()) +
+                        "] with host, user "
+                        "and maildir, got " +
+                        describe(node, true));
         continue;
       }
       config.accounts.push_back(read_account(check, name.str(), *table));
@@ -791,8 +794,8 @@ core::Result<core::Config> parse_config(std::string_view text, std::string_view 
     const auto& where = e.source().begin;
     return core::fail(core::Scope::fatal,
                       std::string(source_name) + ":" + std::to_string(where.line) + ":" +
-                          std::to_string(where.column) + ": TOML syntax error: " +
-                          std::string(e.description()),
+                          std::to_string(where.column) +
+                          ": TOML syntax error: " + std::string(e.description()),
                       "fix it and check it with 'uidsync check-config'; the syntax is at "
                       "https://toml.io");
   }
@@ -810,7 +813,7 @@ core::Result<core::Config> load_config(const std::filesystem::path& path) {
   text << in.rdbuf();
   auto config = parse_config(text.str(), path.string());
   UIDSYNC_TRY(config);
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
     for (const auto& account : config->accounts) {
       if (account.password.kind != core::PasswordSource::Kind::inline_password) {
@@ -820,8 +823,9 @@ core::Result<core::Config> load_config(const std::filesystem::path& path) {
       std::snprintf(mode.data(), mode.size(), "%04o", static_cast<unsigned>(st.st_mode & 07777));
       config->warnings.push_back(path.string() + ": account '" + account.name +
                                  "' has an inline password, but the file is readable by group "
-                                 "or others (mode " + mode.data() + "); run 'chmod 600 " +
-                                 path.string() + "' or use password_cmd");
+                                 "or others (mode " +
+                                 mode.data() + "); run 'chmod 600 " + path.string() +
+                                 "' or use password_cmd");
       util::logger("cli")->warn("{}", config->warnings.back());
     }
   }

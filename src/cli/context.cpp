@@ -35,8 +35,8 @@ int Context::not_implemented(std::string_view name) const {
   return core::to_int(core::ExitCode::usage);
 }
 
-core::Result<std::vector<const core::Account*>> select_accounts(
-    const core::Config& config, const std::vector<std::string>& names) {
+core::Result<std::vector<const core::Account*>>
+select_accounts(const core::Config& config, const std::vector<std::string>& names) {
   std::vector<const core::Account*> selected;
   if (names.empty()) {
     for (const auto& account : config.accounts) {
@@ -55,10 +55,9 @@ core::Result<std::vector<const core::Account*>> select_accounts(
           guess = candidate.name;
         }
       }
-      return core::fail(core::Scope::fatal,
-                        "no account '" + name + "' in " + config.source.string(),
-                        guess.empty() ? "accounts there: " + known
-                                      : "did you mean '" + guess + "'?");
+      return core::fail(
+          core::Scope::fatal, "no account '" + name + "' in " + config.source.string(),
+          guess.empty() ? "accounts there: " + known : "did you mean '" + guess + "'?");
     }
     selected.push_back(account);
   }

@@ -49,7 +49,8 @@ void add_quarantine_actions(CLI::App& quarantine, QuarantineOptions& q) {
        {ActionSpec{QuarantineOptions::Action::list, "List quarantined messages"},
         ActionSpec{QuarantineOptions::Action::show, "Show one entry with its evidence"},
         ActionSpec{QuarantineOptions::Action::retry, "Retry entries on the next sync"},
-        ActionSpec{QuarantineOptions::Action::forget, "Drop entries (the message stays on the server)"},
+        ActionSpec{QuarantineOptions::Action::forget,
+                   "Drop entries (the message stays on the server)"},
         ActionSpec{QuarantineOptions::Action::expunge, "Delete the messages on the server"}}) {
     auto* sub = quarantine.add_subcommand(std::string(to_string(action)), help);
     const auto chosen = action;
@@ -82,8 +83,7 @@ Commands build(CLI::App& app, Parsed& p) {
   c.sync->add_option("accounts", p.sync.accounts, "Accounts to sync");
   c.sync->add_flag("-n,--dry-run", p.sync.dry_run, "Show what would be done, change nothing");
   c.sync->add_option("-f,--folder", p.sync.folders, "Only folders matching GLOB (repeatable)");
-  c.sync->add_option("-j,--jobs", p.sync.jobs, "Connections per account")
-      ->check(CLI::Range(1, 16));
+  c.sync->add_option("-j,--jobs", p.sync.jobs, "Connections per account")->check(CLI::Range(1, 16));
   c.sync->add_flag("--allow-mass-delete", p.sync.allow_mass_delete,
                    "Apply deletions held by the mass-deletion guard");
   c.sync->add_option("--trace", p.sync.trace_file, "Write a redacted protocol transcript");
@@ -153,7 +153,7 @@ bool unknown_command(const std::vector<std::string>& args, std::ostream& err) {
     }
     err << "uidsync: unknown command '" << arg << "'; "
         << (guess.empty() ? std::string("commands are sync, folders, status, quarantine, doctor, "
-                                         "check-config")
+                                        "check-config")
                           : "did you mean '" + guess + "'?")
         << "\nRun with --help for more information.\n";
     return true;

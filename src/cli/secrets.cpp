@@ -62,8 +62,8 @@ std::vector<NetrcToken> netrc_tokens(const std::string& content) {
       }
       ++i;
     } else {
-      while (i < content.size() && content[i] != ' ' && content[i] != '\t' &&
-             content[i] != '\n' && content[i] != '\r') {
+      while (i < content.size() && content[i] != ' ' && content[i] != '\t' && content[i] != '\n' &&
+             content[i] != '\r') {
         token.text.push_back(content[i++]);
       }
     }
@@ -96,8 +96,8 @@ std::vector<NetrcEntry> netrc_entries(const std::vector<NetrcToken>& tokens) {
     if (word == "default") {
       entries.push_back(NetrcEntry{{}, true, std::nullopt, std::nullopt, tokens[i].line});
     } else if (word == "machine" && has_value) {
-      entries.push_back(NetrcEntry{tokens[++i].text, false, std::nullopt, std::nullopt,
-                                   tokens[i].line});
+      entries.push_back(
+          NetrcEntry{tokens[++i].text, false, std::nullopt, std::nullopt, tokens[i].line});
     } else if ((word == "login" || word == "password" || word == "account") && has_value) {
       ++i;
       if (entries.empty()) {
@@ -129,9 +129,9 @@ core::Result<std::string> run_secret_command(const core::Command& command, std::
   }
   if (result->exit_status != 0) {
     const std::string err = first_line(result->err);
-    const std::string how = result->signaled
-                                ? "was killed by signal " + std::to_string(result->exit_status - 128)
-                                : "exited with status " + std::to_string(result->exit_status);
+    const std::string how =
+        result->signaled ? "was killed by signal " + std::to_string(result->exit_status - 128)
+                         : "exited with status " + std::to_string(result->exit_status);
     return core::fail(core::Scope::account,
                       name + ": '" + program + "' " + how + (err.empty() ? "" : ": " + err),
                       "check that the command works when run by hand");
@@ -179,10 +179,10 @@ core::Result<std::string> netrc_password(const std::filesystem::path& path,
     return *fallback->password;
   }
   return core::fail(core::Scope::account,
-                    path.string() + ": no entry for machine " + std::string(machine) +
-                        " login " + std::string(login),
-                    "add a line 'machine " + std::string(machine) + " login " +
-                        std::string(login) + " password ...'");
+                    path.string() + ": no entry for machine " + std::string(machine) + " login " +
+                        std::string(login),
+                    "add a line 'machine " + std::string(machine) + " login " + std::string(login) +
+                        " password ...'");
 }
 
 core::Result<std::string> resolve_password(const core::Account& account,

@@ -66,7 +66,9 @@ std::string_view to_string(PasswordSource::Kind kind) {
   return "none";
 }
 
-std::uint16_t default_port(Tls tls) { return tls == Tls::implicit ? 993 : 143; }
+std::uint16_t default_port(Tls tls) {
+  return tls == Tls::implicit ? 993 : 143;
+}
 
 const Account* Config::find(std::string_view name) const {
   for (const auto& account : accounts) {

@@ -85,10 +85,11 @@ Result<std::filesystem::path> ensure_private_dir(const std::filesystem::path& di
     }
   }
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return fail(Scope::fatal, "cannot create directory " + dir.string() + ": " + std::strerror(errno),
+    return fail(Scope::fatal,
+                "cannot create directory " + dir.string() + ": " + std::strerror(errno),
                 "check its permissions, or set general.state_dir in the config");
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return fail(Scope::fatal, dir.string() + " exists but is not a directory",
                 "move it away, or set general.state_dir in the config");

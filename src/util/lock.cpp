@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // AccountLock on POSIX record locks (fcntl F_SETLK / F_GETLK).
 #include <uidsync/util/lock.hpp>
+#include <uidsync/util/log.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,7 +24,7 @@ std::mutex g_held_mutex;
 std::set<std::pair<dev_t, ino_t>> g_held;
 
 std::pair<dev_t, ino_t> identity(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     return {0, 0};
   }
@@ -58,7 +59,7 @@ Expected<AccountLock, LockError> AccountLock::acquire(const std::filesystem::pat
   {
     // Checked before open(): opening and closing a second descriptor of a file
     // this process has locked would release that lock.
-    struct stat st{};
+    struct stat st {};
     std::lock_guard guard(g_held_mutex);
     if (::stat(path.c_str(), &st) == 0 && g_held.count({st.st_dev, st.st_ino}) != 0) {
       return unexpected(held_by(path, ::getpid()));
@@ -74,11 +75,15 @@ Expected<AccountLock, LockError> AccountLock::acquire(const std::filesystem::pat
     if (::fcntl(fd, F_SETLK, &fl) == 0) {
       std::lock_guard guard(g_held_mutex);
       g_held.insert(id);
+      // The pid in the file is for people; F_GETLK is authoritative, so the lock
+      // stands even when this write fails.
       const std::string pid_line = std::to_string(::getpid()) + "\n";
-      if (::ftruncate(fd, 0) != 0 ||
-          ::pwrite(fd, pid_line.data(), pid_line.size(), 0) !=
-              static_cast<ssize_t>(pid_line.size())) {
-        // The lock holds without the informational pid; F_GETLK is authoritative.
+      const bool written =
+          ::ftruncate(fd, 0) == 0 && ::pwrite(fd, pid_line.data(), pid_line.size(), 0) ==
+                                         static_cast<ssize_t>(pid_line.size());
+      if (!written) {
+        logger("util")->debug("account lock {}: cannot write the pid: {}", path.string(),
+                              std::strerror(errno));
       }
       return AccountLock(fd, path);
     }
@@ -115,7 +120,9 @@ AccountLock& AccountLock::operator=(AccountLock&& other) noexcept {
   return *this;
 }
 
-AccountLock::~AccountLock() { release(); }
+AccountLock::~AccountLock() {
+  release();
+}
 
 void AccountLock::release() {
   if (m_fd < 0) {

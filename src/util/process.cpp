@@ -54,7 +54,9 @@ bool make_pipe(Pipe& p) {
   return true;
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 class SpawnActions {
 public:
@@ -187,7 +189,9 @@ Expected<ProcessResult, std::string> run_process(const std::vector<std::string>&
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // "sh -c SCRIPT" written by the user: keep SCRIPT as one argument.
 bool split_shell_form(std::string_view text, std::vector<std::string>& argv) {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // AccountLock between real processes: conflicts name the holder, dead holders
 // never block.
-#include <uidsync/util/lock.hpp>
-
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
+
+#include <uidsync/util/lock.hpp>
 
 #include <gtest/gtest.h>
 
@@ -105,7 +105,9 @@ struct StaleRow {
   std::string content;
 };
 
-void PrintTo(const StaleRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const StaleRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class LockAccountStaleFile : public ::testing::TestWithParam<StaleRow> {};
 

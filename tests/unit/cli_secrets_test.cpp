@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Password sources: real commands, real netrc files, real file modes.
+#include "support/table.hpp"
+#include "support/temp_dir.hpp"
+
 #include <uidsync/cli/config_file.hpp>
 #include <uidsync/cli/secrets.hpp>
 #include <uidsync/util/log.hpp>
-
-#include "support/table.hpp"
-#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -22,18 +22,21 @@ struct CommandRow {
   std::string name;
   std::string password_cmd; // as written in config.toml (a TOML value)
   int timeout_ms;
-  std::string secret;       // expected on success
-  std::string error;        // expected substring on failure
+  std::string secret; // expected on success
+  std::string error;  // expected substring on failure
 };
 
-void PrintTo(const CommandRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const CommandRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class CliPasswordCmd : public ::testing::TestWithParam<CommandRow> {};
 
 TEST_P(CliPasswordCmd, FirstLineOrAClearError) {
   const auto& row = GetParam();
   const auto config = parse_config("[accounts.work]\nhost = \"h\"\nuser = \"u\"\nmaildir = \"/m\"\n"
-                                   "password_cmd = " + row.password_cmd + "\n",
+                                   "password_cmd = " +
+                                       row.password_cmd + "\n",
                                    "config.toml");
   ASSERT_TRUE(config.has_value()) << config.error().message;
   const auto secret =
@@ -67,7 +70,8 @@ const CommandRow k_command_rows[] = {
      "'printf' printed nothing on its first line"},
     {"not_found", "[\"uidsync-no-such-program\", \"hunter2\"]", 10000, "",
      "cannot run 'uidsync-no-such-program': No such file or directory"},
-    {"timeout", "[\"sh\", \"-c\", \"sleep 5\", \"hunter2\"]", 300, "", "'sh' did not finish within 300 ms"},
+    {"timeout", "[\"sh\", \"-c\", \"sleep 5\", \"hunter2\"]", 300, "",
+     "'sh' did not finish within 300 ms"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Rows, CliPasswordCmd, ::testing::ValuesIn(k_command_rows),
@@ -82,7 +86,9 @@ struct NetrcRow {
   std::string error;    // expected substring on failure
 };
 
-void PrintTo(const NetrcRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const NetrcRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class CliNetrc : public ::testing::TestWithParam<NetrcRow> {};
 
@@ -112,9 +118,10 @@ const NetrcRow k_netrc_rows[] = {
     {"entry_without_login", "machine a password any\n", "a", "me", "any", ""},
     {"default_entry", "machine a login me password one\ndefault login me password dflt\n", "z",
      "me", "dflt", ""},
-    {"machine_wins_over_earlier_default", "default password dflt\nmachine a login me password one\n",
-     "a", "me", "one", ""},
-    {"quoted_password", "machine a login me password \"with space\"\n", "a", "me", "with space", ""},
+    {"machine_wins_over_earlier_default",
+     "default password dflt\nmachine a login me password one\n", "a", "me", "one", ""},
+    {"quoted_password", "machine a login me password \"with space\"\n", "a", "me", "with space",
+     ""},
     {"account_ignored", "machine a login me account acct password pw\n", "a", "me", "pw", ""},
     {"macdef_skipped",
      "macdef init\nmachine a login me password fake\n\nmachine a login me password real\n", "a",
@@ -144,7 +151,8 @@ TEST(CliNetrcFile, ResolvedThroughTheConfig) {
   test::TempDir tmp;
   test::write_file(tmp / "netrc", "machine imap.x.org login me password fromnetrc\n");
   const auto config = parse_config("[accounts.work]\nhost = \"imap.x.org\"\nuser = \"me\"\n"
-                                   "maildir = \"/m\"\nnetrc = \"" + (tmp / "netrc").string() + "\"\n",
+                                   "maildir = \"/m\"\nnetrc = \"" +
+                                       (tmp / "netrc").string() + "\"\n",
                                    "config.toml");
   ASSERT_TRUE(config.has_value()) << config.error().message;
   const auto password = resolve_password(config->accounts.front());
@@ -169,7 +177,9 @@ struct ModeRow {
   bool warns;
 };
 
-void PrintTo(const ModeRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ModeRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class CliInlinePasswordMode : public ::testing::TestWithParam<ModeRow> {};
 
@@ -208,7 +218,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(ModeRow{"private_0600", 0600, "password = \"hunter2\"", false},
                       ModeRow{"group_readable_0640", 0640, "password = \"hunter2\"", true},
                       ModeRow{"world_readable_0604", 0604, "password = \"hunter2\"", true},
-                      ModeRow{"readable_but_password_cmd", 0644, "password_cmd = \"pass x\"", false}),
+                      ModeRow{"readable_but_password_cmd", 0644, "password_cmd = \"pass x\"",
+                              false}),
     test::RowName{});
 
 } // namespace

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Every way config.toml can be wrong gives FILE:LINE:COL, the key, and what to do.
-#include <uidsync/cli/config_file.hpp>
-
 #include "support/table.hpp"
+
+#include <uidsync/cli/config_file.hpp>
 
 #include <gtest/gtest.h>
 
@@ -26,7 +26,9 @@ struct ErrorRow {
   std::string absent;   // must not appear in the message (a secret); may be empty
 };
 
-void PrintTo(const ErrorRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ErrorRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class ConfigErrors : public ::testing::TestWithParam<ErrorRow> {};
 
@@ -35,22 +37,27 @@ TEST_P(ConfigErrors, NameFileLineColumnAndFix) {
   const auto config = parse_config(row.toml, "config.toml");
   ASSERT_FALSE(config.has_value()) << "accepted:\n" << row.toml;
   EXPECT_NE(config.error().message.find(row.expected), std::string::npos)
-      << "message:\n" << config.error().message << "\nexpected to contain:\n" << row.expected;
+      << "message:\n"
+      << config.error().message << "\nexpected to contain:\n"
+      << row.expected;
   if (!row.absent.empty()) {
-    EXPECT_EQ(config.error().message.find(row.absent), std::string::npos)
-        << config.error().message;
+    EXPECT_EQ(config.error().message.find(row.absent), std::string::npos) << config.error().message;
   }
   EXPECT_EQ(config.error().scope, core::Scope::fatal);
   EXPECT_NE(config.error().hint.find("check-config"), std::string::npos);
 }
 
-std::string valid_plus(const std::string& extra) { return std::string(k_valid) + extra; }
+std::string valid_plus(const std::string& extra) {
+  return std::string(k_valid) + extra;
+}
 
 const ErrorRow k_error_rows[] = {
     {"syntax_error_unclosed_header", "[accounts.work\nhost = 1\n",
      "config.toml:1:15: TOML syntax error: Error while parsing table header", ""},
-    {"syntax_error_duplicate_key", valid_plus("host = \"again\"\n"), "config.toml:6:8: TOML syntax error: Error while parsing key-value pair: cannot redefine "
-     "existing string 'host'", ""},
+    {"syntax_error_duplicate_key", valid_plus("host = \"again\"\n"),
+     "config.toml:6:8: TOML syntax error: Error while parsing key-value pair: cannot redefine "
+     "existing string 'host'",
+     ""},
     {"unknown_top_level_table", "[acounts.work]\nhost = \"h\"\n",
      "config.toml:1:2: acounts: unknown key; did you mean \"accounts\"?", ""},
     {"unknown_account_key_close", valid_plus("fodlers = [\"*\"]\n"),
@@ -62,7 +69,8 @@ const ErrorRow k_error_rows[] = {
     {"unknown_general_key", "[general]\nstate_dri = \"/x\"\n" + valid_plus(""),
      "config.toml:2:1: general.state_dri: unknown key; did you mean \"state_dir\"?", ""},
     {"unknown_quarantine_key", valid_plus("[accounts.work.quarantine]\nbackof = [\"1h\"]\n"),
-     "config.toml:7:1: accounts.work.quarantine.backof: unknown key; did you mean \"backoff\"?", ""},
+     "config.toml:7:1: accounts.work.quarantine.backof: unknown key; did you mean \"backoff\"?",
+     ""},
     {"unknown_guard_key", valid_plus("[accounts.work.guard]\nmax_delete_percnt = 5\n"),
      "config.toml:7:1: accounts.work.guard.max_delete_percnt: unknown key; did you mean "
      "\"max_delete_percent\"?",
@@ -100,8 +108,7 @@ const ErrorRow k_error_rows[] = {
      "config.toml:1:1: accounts.work.host: missing required key; did you mean \"host\" instead of "
      "\"hots\" (line 2)?",
      ""},
-    {"missing_user",
-     "\n[accounts.work]\nhost = \"h\"\nmaildir = \"/m\"\npassword_cmd = \"p\"\n",
+    {"missing_user", "\n[accounts.work]\nhost = \"h\"\nmaildir = \"/m\"\npassword_cmd = \"p\"\n",
      "config.toml:2:1: accounts.work.user: missing required key; add e.g. user = "
      "\"me@example.org\"",
      ""},
@@ -189,7 +196,8 @@ const ErrorRow k_error_rows[] = {
      "config.toml:6:21: accounts.work.folders: empty folder pattern", ""},
     {"folders_empty_list", valid_plus("folders = []\n"),
      "config.toml:6:11: accounts.work.folders: empty list syncs nothing", ""},
-    {"backoff_not_a_duration", valid_plus("[accounts.work.quarantine]\nbackoff = [\"1h\", \"soon\"]\n"),
+    {"backoff_not_a_duration",
+     valid_plus("[accounts.work.quarantine]\nbackoff = [\"1h\", \"soon\"]\n"),
      "config.toml:7:18: accounts.work.quarantine.backoff: \"soon\" is not a duration", ""},
     {"backoff_unknown_unit", valid_plus("[accounts.work.quarantine]\nbackoff = [\"3y\"]\n"),
      "config.toml:7:12: accounts.work.quarantine.backoff: \"3y\" is not a duration", ""},
@@ -231,7 +239,9 @@ struct DistanceRow {
   std::size_t distance;
 };
 
-void PrintTo(const DistanceRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const DistanceRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class ConfigEditDistance : public ::testing::TestWithParam<DistanceRow> {};
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // XDG locations of the config and state, and the private state directory.
-#include <uidsync/core/config.hpp>
-#include <uidsync/core/paths.hpp>
-
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
+
+#include <uidsync/core/config.hpp>
+#include <uidsync/core/paths.hpp>
 
 #include <gtest/gtest.h>
 
@@ -54,7 +54,9 @@ struct XdgRow {
   std::string state_dir;
 };
 
-void PrintTo(const XdgRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const XdgRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class ConfigPathsXdg : public ::testing::TestWithParam<XdgRow> {};
 
@@ -93,7 +95,9 @@ struct ExpandRow {
   std::string expected;
 };
 
-void PrintTo(const ExpandRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ExpandRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class ConfigPathsExpand : public ::testing::TestWithParam<ExpandRow> {};
 
@@ -107,13 +111,14 @@ TEST_P(ConfigPathsExpand, ReplacesOnlyALeadingTilde) {
 INSTANTIATE_TEST_SUITE_P(Rows, ConfigPathsExpand,
                          ::testing::Values(ExpandRow{"tilde", "~", "/home/tester"},
                                            ExpandRow{"tilde_slash", "~/Mail", "/home/tester/Mail"},
-                                           ExpandRow{"other_user_untouched", "~bob/Mail", "~bob/Mail"},
+                                           ExpandRow{"other_user_untouched", "~bob/Mail",
+                                                     "~bob/Mail"},
                                            ExpandRow{"absolute", "/srv/mail", "/srv/mail"},
                                            ExpandRow{"inner_tilde", "/a/~/b", "/a/~/b"}),
                          test::RowName{});
 
 mode_t mode_of(const std::filesystem::path& path) {
-  struct stat st{};
+  struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
   return st.st_mode & 07777;
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A valid config resolves to the values written, and to the defaults otherwise.
+#include "support/table.hpp"
+
 #include <uidsync/cli/config_file.hpp>
 #include <uidsync/core/paths.hpp>
-
-#include "support/table.hpp"
 
 #include <gtest/gtest.h>
 
@@ -35,7 +35,8 @@ std::string backoff_seconds(const core::Account& a) {
 }
 
 std::string guard_limits(const core::Account& a) {
-  return std::to_string(a.guard.max_delete_percent) + "/" + std::to_string(a.guard.max_delete_count);
+  return std::to_string(a.guard.max_delete_percent) + "/" +
+         std::to_string(a.guard.max_delete_count);
 }
 
 struct ValueRow {
@@ -45,7 +46,9 @@ struct ValueRow {
   std::string expected;
 };
 
-void PrintTo(const ValueRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ValueRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class ConfigValues : public ::testing::TestWithParam<ValueRow> {};
 
@@ -72,7 +75,8 @@ const ValueRow k_value_rows[] = {
      "implicit"},
     {"auth_default", k_cmd, [](const core::Account& a) { return std::string(to_string(a.auth)); },
      "auto"},
-    {"auth_xoauth2_with_token_cmd", "auth = \"xoauth2\"\noauth2_token_cmd = [\"oama\", \"access\"]\n",
+    {"auth_xoauth2_with_token_cmd",
+     "auth = \"xoauth2\"\noauth2_token_cmd = [\"oama\", \"access\"]\n",
      [](const core::Account& a) {
        return std::string(to_string(a.auth)) + ":" + join(a.oauth2_token_cmd.argv);
      },
@@ -119,18 +123,12 @@ const ValueRow k_value_rows[] = {
      [](const core::Account& a) { return a.proxy; }, "socks5h://127.0.0.1:9050"},
     {"post_sync_cmd", k_cmd + "post_sync_cmd = \"notmuch new\"\n",
      [](const core::Account& a) { return join(a.post_sync_cmd.argv); }, "notmuch|new"},
-    {"backoff_default", k_cmd,
-     backoff_seconds,
-     "3600 14400 86400 604800 "},
+    {"backoff_default", k_cmd, backoff_seconds, "3600 14400 86400 604800 "},
     {"backoff_units", k_cmd + "[accounts.work.quarantine]\nbackoff = [\"90s\", \"30m\", \"2w\"]\n",
-     backoff_seconds,
-     "90 1800 1209600 "},
-    {"guard_defaults", k_cmd,
-     guard_limits,
-     "25/10"},
+     backoff_seconds, "90 1800 1209600 "},
+    {"guard_defaults", k_cmd, guard_limits, "25/10"},
     {"guard_set", k_cmd + "[accounts.work.guard]\nmax_delete_percent = 50\nmax_delete_count = 0\n",
-     guard_limits,
-     "50/0"},
+     guard_limits, "50/0"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Rows, ConfigValues, ::testing::ValuesIn(k_value_rows), test::RowName{});

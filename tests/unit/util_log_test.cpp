@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Layer loggers: verbosity levels and when colour is used.
-#include <uidsync/util/log.hpp>
-
 #include "support/table.hpp"
+
+#include <uidsync/util/log.hpp>
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,9 @@ struct ColourRow {
   bool colour;
 };
 
-void PrintTo(const ColourRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ColourRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class UtilLogColour : public ::testing::TestWithParam<ColourRow> {};
 
@@ -40,7 +42,9 @@ struct LevelRow {
   spdlog::level::level_enum level;
 };
 
-void PrintTo(const LevelRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const LevelRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class UtilLogVerbosity : public ::testing::TestWithParam<LevelRow> {};
 

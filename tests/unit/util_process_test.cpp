@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Commands are split like a shell would, without one, and run with a deadline.
-#include <uidsync/util/process.hpp>
-
 #include "support/table.hpp"
+
+#include <uidsync/util/process.hpp>
 
 #include <gtest/gtest.h>
 
@@ -19,7 +19,9 @@ struct SplitRow {
   std::string error;             // substring of the failure
 };
 
-void PrintTo(const SplitRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const SplitRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class UtilSplitCommand : public ::testing::TestWithParam<SplitRow> {};
 
@@ -44,10 +46,14 @@ const SplitRow k_split_rows[] = {
     {"adjacent_quotes_join", "a'b'\"c\"d", {"abcd"}, ""},
     {"empty_quoted_word", "printf ''", {"printf", ""}, ""},
     {"no_expansion", "echo $HOME ~ *", {"echo", "$HOME", "~", "*"}, ""},
-    {"sh_c_unquoted_as_written", "sh -c gpg -dq f | head -1", {"sh", "-c", "gpg -dq f | head -1"},
+    {"sh_c_unquoted_as_written",
+     "sh -c gpg -dq f | head -1",
+     {"sh", "-c", "gpg -dq f | head -1"},
      ""},
     {"sh_c_quoted_as_written", "sh -c 'exit 3'", {"sh", "-c", "exit 3"}, ""},
-    {"bash_c_double_quoted", "bash -c \"pass x | head -n1\"", {"bash", "-c", "pass x | head -n1"},
+    {"bash_c_double_quoted",
+     "bash -c \"pass x | head -n1\"",
+     {"bash", "-c", "pass x | head -n1"},
      ""},
     {"unterminated_single", "pass 'x", {}, "unterminated ' quote at character 6"},
     {"unterminated_double", "pass \"x", {}, "unterminated \" quote at character 6"},
@@ -70,7 +76,9 @@ struct RunRow {
   std::string err; // with ok: stderr; without: substring of the failure
 };
 
-void PrintTo(const RunRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const RunRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class UtilRunProcess : public ::testing::TestWithParam<RunRow> {};
 
@@ -92,17 +100,35 @@ TEST_P(UtilRunProcess, CapturesOutputAndStatus) {
 
 const RunRow k_run_rows[] = {
     {"stdout", {"printf", "%s\\n", "hello world"}, 10000, true, 0, false, "hello world\n", ""},
-    {"stderr_and_status", {"sh", "-c", "echo oops >&2; exit 3"}, 10000, true, 3, false, "",
+    {"stderr_and_status",
+     {"sh", "-c", "echo oops >&2; exit 3"},
+     10000,
+     true,
+     3,
+     false,
+     "",
      "oops\n"},
     {"false", {"false"}, 10000, true, 1, false, "", ""},
     {"killed_by_signal", {"sh", "-c", "kill -TERM $$"}, 10000, true, 128 + 15, true, "", ""},
     {"stdin_is_empty", {"cat"}, 10000, true, 0, false, "", ""},
     {"no_shell_expansion", {"printf", "%s", "$HOME *"}, 10000, true, 0, false, "$HOME *", ""},
-    {"not_found", {"uidsync-no-such-program", "secret-arg"}, 10000, false, 0, false, "",
+    {"not_found",
+     {"uidsync-no-such-program", "secret-arg"},
+     10000,
+     false,
+     0,
+     false,
+     "",
      "cannot run 'uidsync-no-such-program': No such file or directory"},
     {"timeout", {"sleep", "5"}, 200, false, 0, false, "", "'sleep' did not finish within 200 ms"},
-    {"timeout_after_closing_pipes", {"sh", "-c", "exec >&- 2>&-; sleep 5"}, 200, false, 0, false,
-     "", "did not finish within 200 ms"},
+    {"timeout_after_closing_pipes",
+     {"sh", "-c", "exec >&- 2>&-; sleep 5"},
+     200,
+     false,
+     0,
+     false,
+     "",
+     "did not finish within 200 ms"},
     {"empty_argv", {}, 1000, false, 0, false, "", "empty command"},
 };
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Redaction keeps tags, commands and user names, and masks every secret.
-#include <uidsync/util/redact.hpp>
-
 #include "support/table.hpp"
+
+#include <uidsync/util/redact.hpp>
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,9 @@ struct LineRow {
   std::string expected;
 };
 
-void PrintTo(const LineRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const LineRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class UtilRedactLine : public ::testing::TestWithParam<LineRow> {};
 
@@ -38,15 +40,18 @@ const LineRow k_line_rows[] = {
     {"login_password_literal", "x5 LOGIN \"u\" {5+}", "x5 LOGIN \"u\" ********"},
     {"login_user_literal", "x5 LOGIN {5}", "x5 LOGIN ********"},
     {"login_without_password", "A1 LOGIN alice", "A1 LOGIN alice"},
-    {"authenticate_plain_initial_response", "A002 AUTHENTICATE PLAIN AGFsaWNlAHMzY3JldA==",
-     "A002 AUTHENTICATE PLAIN ********"},
+    {"authenticate_plain_initial_response",
+     "A002 AUTHENTICATE PLAIN AGFsaWNlAHMzY3JldA==", "A002 AUTHENTICATE PLAIN ********"},
     {"authenticate_lowercase", "z authenticate xoauth2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB5YTI5AQE=",
      "z authenticate xoauth2 ********"},
     {"authenticate_without_initial_response", "A3 AUTHENTICATE LOGIN", "A3 AUTHENTICATE LOGIN"},
     {"bearer_header", "Authorization: Bearer ya29.a0AfH6SMB", "Authorization: Bearer ********"},
     {"bearer_lowercase", "authorization: bearer abc.def", "authorization: bearer ********"},
-    {"xoauth2_decoded", "user=alice@example.org\x01" "auth=Bearer ya29.tok\x01\x01",
-     "user=alice@example.org\x01" "auth=Bearer ********\x01\x01"},
+    {"xoauth2_decoded",
+     "user=alice@example.org\x01"
+     "auth=Bearer ya29.tok\x01\x01",
+     "user=alice@example.org\x01"
+     "auth=Bearer ********\x01\x01"},
     {"json_access_token", "{\"access_token\": \"ya29.x\", \"expires_in\": 3599}",
      "{\"access_token\": \"********\", \"expires_in\": 3599}"},
     {"form_refresh_token", "grant_type=refresh_token&refresh_token=1//0gabc&client_id=x",
@@ -72,7 +77,9 @@ struct ExchangeRow {
   std::vector<Step> steps;
 };
 
-void PrintTo(const ExchangeRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ExchangeRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class UtilRedactor : public ::testing::TestWithParam<ExchangeRow> {};
 
@@ -124,8 +131,7 @@ const ExchangeRow k_exchange_rows[] = {
       {'C', "x6 NOOP", "x6 NOOP"}}},
 };
 
-INSTANTIATE_TEST_SUITE_P(Rows, UtilRedactor, ::testing::ValuesIn(k_exchange_rows),
-                         test::RowName{});
+INSTANTIATE_TEST_SUITE_P(Rows, UtilRedactor, ::testing::ValuesIn(k_exchange_rows), test::RowName{});
 
 } // namespace
 } // namespace uidsync::util

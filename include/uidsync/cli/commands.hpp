@@ -36,10 +36,10 @@ struct Context {
 struct SyncOptions {
   std::vector<std::string> accounts; // empty: all
   bool dry_run = false;
-  std::vector<std::string> folders;  // -f globs, on top of the config's
-  int jobs = 0;                      // -j; 0: the account's max_connections
+  std::vector<std::string> folders; // -f globs, on top of the config's
+  int jobs = 0;                     // -j; 0: the account's max_connections
   bool allow_mass_delete = false;
-  std::filesystem::path trace_file;  // --trace: redacted protocol transcript
+  std::filesystem::path trace_file; // --trace: redacted protocol transcript
 };
 
 struct FoldersOptions {
@@ -77,8 +77,8 @@ int cmd_check_config(const Context& ctx, const CheckConfigOptions& options);
 
 // The accounts named in `names` (all when empty), in config order. Fails (fatal,
 // exit code 2) on an unknown name, with a "did you mean".
-core::Result<std::vector<const core::Account*>> select_accounts(const core::Config& config,
-                                                                const std::vector<std::string>& names);
+core::Result<std::vector<const core::Account*>>
+select_accounts(const core::Config& config, const std::vector<std::string>& names);
 
 std::string_view to_string(QuarantineOptions::Action action);
 

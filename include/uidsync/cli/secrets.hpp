@@ -34,8 +34,8 @@ core::Result<std::string> netrc_password(const std::filesystem::path& path,
 // The password of `account` from its source. Fails (Scope::account) when the
 // source fails or the account has none (an OAuth2 account uses its token command
 // instead).
-core::Result<std::string> resolve_password(const core::Account& account,
-                                           std::chrono::milliseconds timeout =
-                                               std::chrono::seconds(30));
+core::Result<std::string>
+resolve_password(const core::Account& account,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 } // namespace uidsync::cli

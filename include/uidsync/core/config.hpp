@@ -39,9 +39,9 @@ struct Command {
 struct PasswordSource {
   enum class Kind { none, command, inline_password, netrc };
   Kind kind = Kind::none;
-  Command command;               // Kind::command: first line of its stdout
-  std::string secret;            // Kind::inline_password
-  std::filesystem::path netrc;   // Kind::netrc: the file; empty means ~/.netrc
+  Command command;             // Kind::command: first line of its stdout
+  std::string secret;          // Kind::inline_password
+  std::filesystem::path netrc; // Kind::netrc: the file; empty means ~/.netrc
 };
 
 std::string_view to_string(PasswordSource::Kind kind);
@@ -65,18 +65,18 @@ struct Account {
   std::uint16_t port = 993; // resolved: default_port(tls) unless set
   Tls tls = Tls::implicit;
   bool allow_plaintext = false;
-  std::filesystem::path ca_file;  // empty: the system store
-  std::string fingerprint;        // empty, or 64 lowercase hex digits (SHA-256 of the cert)
+  std::filesystem::path ca_file; // empty: the system store
+  std::string fingerprint;       // empty, or 64 lowercase hex digits (SHA-256 of the cert)
   std::string user;
   PasswordSource password;
   Auth auth = Auth::automatic;
   Command oauth2_token_cmd;
-  std::string proxy;              // empty, or socks5h://, socks5://, socks4://, http://, https://
-  std::filesystem::path maildir;  // absolute, ~ expanded
+  std::string proxy;             // empty, or socks5h://, socks5://, socks4://, http://, https://
+  std::filesystem::path maildir; // absolute, ~ expanded
   Layout layout = Layout::fs;
   std::vector<std::string> folders{"*"}; // globs; a leading '!' excludes
   Direction direction = Direction::two_way;
-  int max_connections = 4;        // 1..16
+  int max_connections = 4; // 1..16
   Command post_sync_cmd;
   std::chrono::seconds timeout{60}; // connect and read
   QuarantinePolicy quarantine;

@@ -34,7 +34,9 @@ struct ProcessOptions {
 // {"sh", "-c", "..."} to get one. Returns the result whatever the exit status is;
 // fails (with a one-line message naming argv[0], never the other arguments, which
 // may hold secrets) when `argv` is empty, the program cannot be started, or it
-// exceeds `options.timeout`.
+// exceeds `options.timeout`. On timeout only the child itself is killed: it stays in
+// our process group so that it can still prompt on the terminal (gpg, pinentry),
+// and processes it started may outlive it.
 Expected<ProcessResult, std::string> run_process(const std::vector<std::string>& argv,
                                                  const ProcessOptions& options = {});
 
