@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <uidsync/util/log.hpp>
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
@@ -13,10 +16,19 @@ std::mutex g_mutex;
 spdlog::level::level_enum g_level = spdlog::level::warn;
 
 spdlog::sink_ptr stderr_sink() {
-  static auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  static auto sink = [] {
+    const bool colour = use_colour(::isatty(STDERR_FILENO) == 1, std::getenv("NO_COLOR"));
+    return std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+        colour ? spdlog::color_mode::always : spdlog::color_mode::never);
+  }();
   return sink;
 }
 } // namespace
+
+bool use_colour(bool stderr_is_tty, const char* no_color) {
+  // https://no-color.org: any non-empty NO_COLOR turns colour off.
+  return stderr_is_tty && (no_color == nullptr || *no_color == '\0');
+}
 
 std::shared_ptr<spdlog::logger> logger(std::string_view layer) {
   std::lock_guard lock(g_mutex);
@@ -26,7 +38,7 @@ std::shared_ptr<spdlog::logger> logger(std::string_view layer) {
   }
   auto created = std::make_shared<spdlog::logger>(name, stderr_sink());
   created->set_level(g_level);
-  created->set_pattern("uidsync[%n] %l: %v");
+  created->set_pattern("uidsync[%n] %^%l%$: %v");
   spdlog::register_logger(created);
   return created;
 }

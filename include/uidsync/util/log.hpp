@@ -18,4 +18,8 @@ std::shared_ptr<spdlog::logger> logger(std::string_view layer);
 // follow the CLI: -q = error, default = warn, -v = info, -vv = debug, -vvv = trace.
 void set_verbosity(int verbosity);
 
+// Whether log lines get colour: only on a terminal, and never when the NO_COLOR
+// environment variable (`no_color`, may be null) is set and not empty.
+bool use_colour(bool stderr_is_tty, const char* no_color);
+
 } // namespace uidsync::util

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// One function per subcommand, with its parsed options. run() fills these in from
+// the command line; a command returns the process exit code (core::ExitCode).
+// Commands print results to Context::out and problems to Context::err.
+#pragma once
+
+#include <uidsync/core/config.hpp>
+#include <uidsync/core/error.hpp>
+
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace uidsync::cli {
+
+struct GlobalOptions {
+  std::filesystem::path config_file; // -c; empty: the XDG default
+  int verbosity = 0;                 // -q = -1, -v = 1, -vv = 2, -vvv = 3
+  bool json = false;                 // --json: machine-readable output
+};
+
+struct Context {
+  GlobalOptions options;
+  std::ostream& out;
+  std::ostream& err;
+
+  // Loads and checks the config named by -c or the default one.
+  core::Result<core::Config> load_config() const;
+  // Prints `error` on err, one "uidsync: " line per message line, then the hint.
+  void report(const core::Error& error) const;
+  // Prints "uidsync: 'NAME' is not implemented yet" and returns ExitCode::usage.
+  int not_implemented(std::string_view name) const;
+};
+
+struct SyncOptions {
+  std::vector<std::string> accounts; // empty: all
+  bool dry_run = false;
+  std::vector<std::string> folders; // -f globs, on top of the config's
+  int jobs = 0;                     // -j; 0: the account's max_connections
+  bool allow_mass_delete = false;
+  std::filesystem::path trace_file; // --trace: redacted protocol transcript
+};
+
+struct FoldersOptions {
+  std::vector<std::string> accounts;
+};
+
+struct StatusOptions {
+  std::vector<std::string> accounts;
+};
+
+struct QuarantineOptions {
+  enum class Action { list, show, retry, forget, expunge };
+  Action action = Action::list;
+  std::string account;              // --account; empty: all
+  std::vector<std::string> entries; // the quarantine entries named on the command line
+  bool all = false;                 // retry/forget --all
+  bool yes = false;                 // expunge without asking
+};
+
+struct DoctorOptions {
+  std::string account;
+  std::vector<std::string> folders; // empty: INBOX
+};
+
+struct CheckConfigOptions {};
+
+int cmd_sync(const Context& ctx, const SyncOptions& options);
+int cmd_folders(const Context& ctx, const FoldersOptions& options);
+int cmd_status(const Context& ctx, const StatusOptions& options);
+int cmd_quarantine(const Context& ctx, const QuarantineOptions& options);
+int cmd_doctor(const Context& ctx, const DoctorOptions& options);
+// Validates the config and prints the resolved accounts (JSON with --json),
+// secrets masked. Never runs password_cmd or oauth2_token_cmd.
+int cmd_check_config(const Context& ctx, const CheckConfigOptions& options);
+
+// The accounts named in `names` (all when empty), in config order. Fails (fatal,
+// exit code 2) on an unknown name, with a "did you mean".
+core::Result<std::vector<const core::Account*>>
+select_accounts(const core::Config& config, const std::vector<std::string>& names);
+
+std::string_view to_string(QuarantineOptions::Action action);
+
+} // namespace uidsync::cli
