@@ -130,7 +130,9 @@ public:
     return false;
   }
 
-  // One space. More than one is tolerated: some servers pad (e.g. "* SEARCH 1  2").
+  // One space. More are tolerated, against RFC 3501 §9 (exactly one SP): Exchange/Office
+  // 365 pad SEARCH results and FETCH item lists ("* SEARCH 1  2"), and a
+  // double space carries no meaning anyway.
   void sp() {
     expect(' ');
     while (peek() == ' ') {
@@ -750,7 +752,7 @@ Response untagged(Tokens& t) {
 
 Response parse_tokens(Tokens& t) {
   if (t.accept('+')) {
-    // "+\r\n" without text is common (Dovecot's IDLE answer is "+ idling").
+    // RFC 3501 §7.5 wants "+ SP text"; Gmail and Courier send a bare "+\r\n".
     t.accept(' ');
     return Response{Continuation{t.text()}};
   }
