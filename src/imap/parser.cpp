@@ -130,9 +130,9 @@ public:
     return false;
   }
 
-  // One space. More are tolerated, against RFC 3501 §9 (exactly one SP): Exchange/Office
-  // 365 pad SEARCH results and FETCH item lists ("* SEARCH 1  2"), and a
-  // double space carries no meaning anyway.
+  // One space. More are tolerated, against RFC 3501 §9 (exactly one SP): a double
+  // space carries no meaning, and refusing it would drop a whole response.
+  // (No server is recorded here yet; name it when one is seen.)
   void sp() {
     expect(' ');
     while (peek() == ' ') {
@@ -752,7 +752,8 @@ Response untagged(Tokens& t) {
 
 Response parse_tokens(Tokens& t) {
   if (t.accept('+')) {
-    // RFC 3501 §7.5 wants "+ SP text"; Gmail and Courier send a bare "+\r\n".
+    // RFC 3501 §7.5 wants "+ SP text"; a bare "+\r\n" is accepted (RFC 3501 §9
+    // resp-text leniency; no specific server recorded yet).
     t.accept(' ');
     return Response{Continuation{t.text()}};
   }
