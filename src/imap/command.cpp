@@ -4,6 +4,8 @@
 
 #include <uidsync/core/mutf7.hpp>
 
+#include "syntax.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -11,16 +13,11 @@ namespace uidsync::imap {
 
 namespace {
 
+using syntax::is_atom_char;
+using syntax::upper;
+
 constexpr std::size_t k_literal_minus_max = 4096; // RFC 7888 §5
 constexpr std::size_t k_quoted_max = 1024;        // longer strings go as literals
-
-bool is_atom_char(char c) {
-  auto u = static_cast<unsigned char>(c);
-  if (u <= 0x20 || u >= 0x7f) {
-    return false;
-  }
-  return std::string_view("(){%*\"\\]").find(c) == std::string_view::npos;
-}
 
 bool quotable(std::string_view s) {
   if (s.size() > k_quoted_max) {
@@ -30,14 +27,6 @@ bool quotable(std::string_view s) {
     auto u = static_cast<unsigned char>(c);
     return u >= 0x01 && u <= 0x7f && c != '\r' && c != '\n';
   });
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
 }
 
 } // namespace

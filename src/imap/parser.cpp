@@ -5,6 +5,8 @@
 
 #include <uidsync/core/mutf7.hpp>
 
+#include "syntax.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -13,90 +15,10 @@ namespace uidsync::imap {
 
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
+using namespace syntax;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && upper(a) == upper(b);
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// RFC 3501 ATOM-CHAR: anything but atom-specials "(){ %*\"\\]" and CTL/SP.
-bool is_atom_char(char c) {
-  auto u = static_cast<unsigned char>(c);
-  if (u <= 0x20 || u >= 0x7f) {
-    return false;
-  }
-  switch (c) {
-  case '(':
-  case ')':
-  case '{':
-  case '%':
-  case '*':
-  case '"':
-  case '\\':
-  case ']':
-    return false;
-  default:
-    return true;
-  }
-}
-
-// Parses the decimal `digits` with overflow check. nullopt if empty, not digits,
-// or larger than 2^64-1.
-std::optional<std::uint64_t> parse_u64(std::string_view digits) {
-  if (digits.empty() || digits.size() > 20) {
-    return std::nullopt;
-  }
-  std::uint64_t v = 0;
-  for (char c : digits) {
-    if (!is_digit(c)) {
-      return std::nullopt;
-    }
-    auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) {
-      return std::nullopt;
-    }
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-struct LiteralHeader {
-  std::size_t start = 0;   // offset of '~' or '{' in the line
-  std::uint64_t size = 0;
-  bool overflow = false;   // digits present but too many for 64 bits
-};
-
-// Finds a literal header "{n}", "{n+}" or "~{n}" at the end of `line` (line
-// terminator already removed).
-std::optional<LiteralHeader> literal_at_end(std::string_view line) {
-  if (line.empty() || line.back() != '}') {
-    return std::nullopt;
-  }
-  auto open = line.rfind('{');
-  if (open == std::string_view::npos) {
-    return std::nullopt;
-  }
-  auto digits = line.substr(open + 1, line.size() - open - 2);
-  if (!digits.empty() && digits.back() == '+') {
-    digits.remove_suffix(1);
-  }
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), is_digit)) {
-    return std::nullopt;
-  }
-  LiteralHeader h;
-  h.start = (open > 0 && line[open - 1] == '~') ? open - 1 : open;
-  auto v = parse_u64(digits);
-  h.overflow = !v;
-  h.size = v.value_or(0);
-  return h;
 }
 
 std::string_view strip_eol(std::string_view line) {
@@ -208,7 +130,9 @@ public:
     return false;
   }
 
-  // One space. More than one is tolerated: some servers pad (e.g. "* SEARCH 1  2").
+  // One space. More are tolerated, against RFC 3501 §9 (exactly one SP): a double
+  // space carries no meaning, and refusing it would drop a whole response.
+  // (No server is recorded here yet; name it when one is seen.)
   void sp() {
     expect(' ');
     while (peek() == ' ') {
@@ -828,7 +752,8 @@ Response untagged(Tokens& t) {
 
 Response parse_tokens(Tokens& t) {
   if (t.accept('+')) {
-    // "+\r\n" without text is common (Dovecot's IDLE answer is "+ idling").
+    // RFC 3501 §7.5 wants "+ SP text"; a bare "+\r\n" is accepted (RFC 3501 §9
+    // resp-text leniency; no specific server recorded yet).
     t.accept(' ');
     return Response{Continuation{t.text()}};
   }

@@ -2,6 +2,8 @@
 // Redacted protocol transcript.
 #include <uidsync/imap/trace.hpp>
 
+#include "syntax.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -9,14 +11,6 @@
 namespace uidsync::imap {
 
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 // The n-th space-separated word of `line` (0-based), or "".
 std::string_view word(std::string_view line, std::size_t n) {
@@ -33,29 +27,18 @@ std::string_view word(std::string_view line, std::size_t n) {
 
 // The size of a literal header "{n}", "{n+}" or "~{n}" ending `line`, if any.
 std::optional<std::uint64_t> literal_size(std::string_view line) {
-  if (line.empty() || line.back() != '}') {
+  auto header = syntax::literal_at_end(line);
+  if (!header || header->overflow) {
     return std::nullopt;
   }
-  auto open = line.rfind('{');
-  if (open == std::string_view::npos) {
-    return std::nullopt;
-  }
-  auto digits = line.substr(open + 1, line.size() - open - 2);
-  if (!digits.empty() && digits.back() == '+') {
-    digits.remove_suffix(1);
-  }
-  if (digits.empty() || digits.size() > 19 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  return std::stoull(std::string(digits));
+  return header->size;
 }
 
 } // namespace
 
 void Trace::emit(Side& side, std::string line) {
   if (side.prefix == 'C') {
-    auto verb = upper(word(line, 1));
+    auto verb = syntax::upper(word(line, 1));
     if (!m_auth_tag.empty() && verb != "DONE") {
       line = "<redacted AUTHENTICATE data>";
     } else if (verb == "LOGIN") {

@@ -39,7 +39,7 @@ std::vector<ParserRow> tagged_rows() {
       {"tagged_no", "a2 NO no such folder\r\n", {tagged("a2", S::no, "no such folder")}},
       {"tagged_bad", "a3 BAD syntax\r\n", {tagged("a3", S::bad, "syntax")}},
       {"tagged_lowercase_status", "a4 ok fine\r\n", {tagged("a4", S::ok, "fine")}},
-      // RFC 3501 requires SP text; Courier and others send "a5 OK\r\n".
+      // RFC 3501 §7.1 requires SP text; a bare "a5 OK\r\n" is accepted.
       {"tagged_without_text", "a5 OK\r\n", {tagged("a5", S::ok, "")}},
       {"tagged_bare_lf", "a6 OK done\n", {tagged("a6", S::ok, "done")}},
       {"tagged_curly_text_is_not_a_literal", "a7 OK see {5}\r\n", {tagged("a7", S::ok, "see {5}")}},
