@@ -13,37 +13,6 @@ namespace uidsync::cli {
 
 namespace {
 
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        std::array<char, 8> escaped{};
-        std::snprintf(escaped.data(), escaped.size(), "\\u%04x", static_cast<unsigned>(c));
-        out += escaped.data();
-      } else {
-        out.push_back(c);
-      }
-    }
-  }
-  return out + "\"";
-}
 
 // Where the secret comes from, without the secret: "password_cmd", "netrc
 // (/home/u/.netrc)", "oauth2_token_cmd" ... The command itself is not shown: users

@@ -1,11 +1,140 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// uidsync folders: options are parsed; the command itself is still to be built.
+// uidsync folders: list each account's server folders and the Maildir each maps to.
 #include <uidsync/cli/commands.hpp>
+#include <uidsync/cli/connect.hpp>
+#include <uidsync/core/exit_code.hpp>
+#include <uidsync/imap/session.hpp>
+#include <uidsync/maildir/layout.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <ostream>
 
 namespace uidsync::cli {
 
-int cmd_folders(const Context& ctx, const FoldersOptions& /*options*/) {
-  return ctx.not_implemented("folders");
+namespace {
+
+struct FolderInfo {
+  std::string name;
+  std::vector<std::string> attributes;
+  std::string path;  // empty when the name cannot be mapped
+  std::string error; // why it cannot
+};
+
+bool selectable(const imap::MailboxList& m) {
+  for (const auto& a : m.attributes) {
+    if (a == "\\Noselect" || a == "\\NoSelect" || a == "\\NonExistent") {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Connects, LISTs and logs out. `trace` may be null.
+core::Result<std::vector<FolderInfo>> list_folders(const core::Account& account,
+                                                   imap::Trace* trace) {
+  auto transport = connect_account(account);
+  UIDSYNC_TRY(transport);
+  imap::SessionOptions so;
+  so.trace = trace;
+  imap::Session session(**transport, so);
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(account.timeout);
+  std::vector<FolderInfo> folders;
+  auto list = imap::CommandBuilder("LIST").raw("\"\"").raw("\"*\"").build();
+  UIDSYNC_TRY(list);
+  auto listed = session.execute(*list, timeout, [&](const imap::Response& r) {
+    const auto* m = std::get_if<imap::MailboxList>(&r.value);
+    if (m == nullptr || m->lsub || !selectable(*m)) {
+      return;
+    }
+    FolderInfo f{m->name, m->attributes, {}, {}};
+    auto path = maildir::folder_path(account.maildir, m->name, m->delimiter.value_or('\0'),
+                                     account.layout == core::Layout::fs
+                                         ? maildir::Layout::fs
+                                         : maildir::Layout::maildir_plus_plus);
+    if (path) {
+      f.path = path->string();
+    } else {
+      f.error = path.error().message;
+    }
+    folders.push_back(std::move(f));
+  });
+  UIDSYNC_TRY(listed);
+  (void)session.logout(timeout);
+  return folders;
+}
+
+void print_text(std::ostream& out, const core::Account& account,
+                const std::vector<FolderInfo>& folders) {
+  out << "account " << account.name << " (" << folders.size() << " folders)\n";
+  for (const auto& f : folders) {
+    out << "  " << f.name;
+    for (const auto& a : f.attributes) {
+      if (a != "\\HasNoChildren" && a != "\\HasChildren") {
+        out << ' ' << a;
+      }
+    }
+    out << "\n    -> " << (f.path.empty() ? "(not synced: " + f.error + ")" : f.path) << "\n";
+  }
+}
+
+void print_json(std::ostream& out, const core::Account& account,
+                const std::vector<FolderInfo>& folders) {
+  out << "{\"account\": " << json_string(account.name) << ", \"folders\": [";
+  for (std::size_t i = 0; i < folders.size(); ++i) {
+    const auto& f = folders[i];
+    out << (i == 0 ? "" : ", ") << "{\"name\": " << json_string(f.name) << ", \"attributes\": [";
+    for (std::size_t a = 0; a < f.attributes.size(); ++a) {
+      out << (a == 0 ? "" : ", ") << json_string(f.attributes[a]);
+    }
+    out << "], \"maildir\": " << (f.path.empty() ? "null" : json_string(f.path))
+        << ", \"error\": " << (f.error.empty() ? "null" : json_string(f.error)) << "}";
+  }
+  out << "]}\n";
+}
+
+} // namespace
+
+int cmd_folders(const Context& ctx, const FoldersOptions& options) {
+  auto config = ctx.load_config();
+  if (!config) {
+    ctx.report(config.error());
+    return core::to_int(core::ExitCode::usage);
+  }
+  auto accounts = select_accounts(*config, options.accounts);
+  if (!accounts) {
+    ctx.report(accounts.error());
+    return core::to_int(core::ExitCode::usage);
+  }
+  std::unique_ptr<std::ofstream> trace_file;
+  std::unique_ptr<imap::Trace> trace;
+  if (!options.trace_file.empty()) {
+    trace_file = std::make_unique<std::ofstream>(options.trace_file, std::ios::trunc);
+    if (!*trace_file) {
+      ctx.report({core::Scope::fatal, "cannot write the trace file " + options.trace_file.string(),
+                  "check that its directory exists and is writable"});
+      return core::to_int(core::ExitCode::usage);
+    }
+    trace = std::make_unique<imap::Trace>(*trace_file);
+  }
+  int rc = core::to_int(core::ExitCode::ok);
+  for (const core::Account* account : *accounts) {
+    auto folders = list_folders(*account, trace.get());
+    if (!folders) {
+      ctx.report({folders.error().scope,
+                  "account " + account->name + ": " + folders.error().message,
+                  folders.error().hint});
+      rc = core::to_int(core::ExitCode::failed);
+      continue;
+    }
+    if (ctx.options.json) {
+      print_json(ctx.out, *account, *folders);
+    } else {
+      print_text(ctx.out, *account, *folders);
+    }
+  }
+  return rc;
 }
 
 } // namespace uidsync::cli

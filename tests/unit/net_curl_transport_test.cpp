@@ -65,43 +65,6 @@ const FingerprintRow k_fingerprint_rows[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Rows, NetFingerprint, ::testing::ValuesIn(k_fingerprint_rows), RowName{});
 
-struct TokenRow {
-  std::string name;
-  std::string command;
-  std::chrono::milliseconds timeout;
-  std::string token;   // empty: must fail
-  std::string error{}; // substring of the error message
-};
-void PrintTo(const TokenRow& row, std::ostream* os) { *os << row.name; }
-
-class NetTokenCommand : public ::testing::TestWithParam<TokenRow> {};
-
-TEST_P(NetTokenCommand, ReadsFirstLine) {
-  const auto& row = GetParam();
-  const auto started = std::chrono::steady_clock::now();
-  auto token = net::read_token_command(row.command, row.timeout);
-  const auto elapsed = std::chrono::steady_clock::now() - started;
-  EXPECT_LT(elapsed, row.timeout + 2s);
-  if (row.token.empty()) {
-    ASSERT_FALSE(token.has_value()) << *token;
-    EXPECT_NE(token.error().message.find(row.error), std::string::npos) << token.error().what();
-    return;
-  }
-  ASSERT_TRUE(token.has_value()) << token.error().what();
-  EXPECT_EQ(*token, row.token);
-}
-
-const TokenRow k_token_rows[] = {
-    {"Echo", "echo ya29.token-value", 5s, "ya29.token-value"},
-    {"FirstLineOnly", "printf 'tok1\\r\\nsecond\\n'", 5s, "tok1"},
-    {"NoTrailingNewline", "printf abc", 5s, "abc"},
-    {"NonZeroExit", "echo tok; exit 3", 5s, "", "exit status 3"},
-    {"NoOutput", "true", 5s, "", "printed no token"},
-    {"EmptyFirstLine", "printf '\\ntok\\n'", 5s, "", "printed no token"},
-    {"NotFound", "/nonexistent/token-helper", 5s, "", "exit status 127"},
-    {"Hangs", "sleep 30", 300ms, "", "did not finish within 0.3 s"},
-};
-INSTANTIATE_TEST_SUITE_P(Rows, NetTokenCommand, ::testing::ValuesIn(k_token_rows), RowName{});
 
 } // namespace
 } // namespace uidsync::test

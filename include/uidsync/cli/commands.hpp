@@ -44,6 +44,7 @@ struct SyncOptions {
 
 struct FoldersOptions {
   std::vector<std::string> accounts;
+  std::filesystem::path trace_file; // --trace: redacted protocol transcript
 };
 
 struct StatusOptions {
@@ -81,5 +82,8 @@ core::Result<std::vector<const core::Account*>>
 select_accounts(const core::Config& config, const std::vector<std::string>& names);
 
 std::string_view to_string(QuarantineOptions::Action action);
+
+// `text` as a JSON string literal, quotes included (control characters escaped).
+std::string json_string(std::string_view text);
 
 } // namespace uidsync::cli

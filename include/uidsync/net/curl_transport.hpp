@@ -43,7 +43,7 @@ struct ConnectOptions {
   // before any credential is sent; CA and host-name checks are then not needed.
   std::string fingerprint;
   std::string user;
-  // The password, or the bearer token for xoauth2/oauthbearer (see read_token_command).
+  // The password, or the bearer token for xoauth2/oauthbearer (the caller resolves it: cli::connect_account).
   std::string secret;
   AuthMechanism auth = AuthMechanism::automatic;
   // With an empty `secret`, credentials are looked up in this netrc file by libcurl.
@@ -124,11 +124,5 @@ private:
 // Normalises "sha256:AB:cd:..." to 64 lower-case hex digits. Fails (Scope::account)
 // on another prefix or a wrong length.
 core::Result<std::string> parse_fingerprint(std::string_view text);
-
-// Runs `command` with /bin/sh and returns its first output line (the OAuth2 access
-// token, as for oauth2_token_cmd). Fails (Scope::account) when the command exits
-// non-zero, prints nothing, or runs longer than `timeout`. The token is never logged.
-core::Result<std::string> read_token_command(const std::string& command,
-                                             std::chrono::milliseconds timeout);
 
 } // namespace uidsync::net

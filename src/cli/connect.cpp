@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Account config -> authenticated transport.
+#include <uidsync/cli/connect.hpp>
+#include <uidsync/cli/secrets.hpp>
+
+namespace uidsync::cli {
+
+namespace {
+
+net::TlsMode tls_mode(core::Tls tls) {
+  switch (tls) {
+  case core::Tls::implicit:
+    return net::TlsMode::implicit;
+  case core::Tls::starttls:
+    return net::TlsMode::starttls;
+  case core::Tls::none:
+    return net::TlsMode::none;
+  }
+  return net::TlsMode::implicit;
+}
+
+net::AuthMechanism mechanism(core::Auth auth) {
+  switch (auth) {
+  case core::Auth::automatic:
+    return net::AuthMechanism::automatic;
+  case core::Auth::plain:
+    return net::AuthMechanism::plain;
+  case core::Auth::login:
+    return net::AuthMechanism::login;
+  case core::Auth::xoauth2:
+    return net::AuthMechanism::xoauth2;
+  case core::Auth::oauthbearer:
+    return net::AuthMechanism::oauthbearer;
+  }
+  return net::AuthMechanism::automatic;
+}
+
+bool uses_token(core::Auth auth) {
+  return auth == core::Auth::xoauth2 || auth == core::Auth::oauthbearer;
+}
+
+} // namespace
+
+net::ConnectOptions connect_options(const core::Account& account) {
+  net::ConnectOptions o;
+  o.host = account.host;
+  o.port = account.port;
+  o.tls = tls_mode(account.tls);
+  o.allow_plaintext = account.allow_plaintext;
+  o.ca_file = account.ca_file.string();
+  o.fingerprint = account.fingerprint.empty() ? "" : "sha256:" + account.fingerprint;
+  o.user = account.user;
+  o.auth = mechanism(account.auth);
+  o.proxy = account.proxy;
+  o.connect_timeout = account.timeout;
+  o.io_timeout = account.timeout;
+  return o;
+}
+
+core::Result<std::unique_ptr<net::CurlTransport>> connect_account(const core::Account& account) {
+  net::ConnectOptions o = connect_options(account);
+  auto secret = uses_token(account.auth)
+                    ? run_secret_command(account.oauth2_token_cmd,
+                                         "accounts." + account.name + ".oauth2_token_cmd",
+                                         std::chrono::seconds(30))
+                    : resolve_password(account);
+  UIDSYNC_TRY(secret);
+  o.secret = std::move(*secret);
+  return net::CurlTransport::connect(o);
+}
+
+} // namespace uidsync::cli
