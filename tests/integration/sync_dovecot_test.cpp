@@ -236,6 +236,26 @@ TEST_F(SyncDovecot, DryRunChangesNothing) {
   EXPECT_NE(real.output.find("1 new, 1 flags, 0 deleted"), std::string::npos) << real.output;
 }
 
+TEST_F(SyncDovecot, LostStateAdoptsTheFilesInsteadOfFetchingAgain) {
+  s_dovecot->fill("Lost", {message("l1"), message("l2", 100 * 1024)});
+  ASSERT_EQ(sync("Lost").status, 0);
+  const auto dir = m_dir / "Mail" / "Lost";
+  const auto before = local_files(dir);
+  ASSERT_EQ(before.size(), 2u);
+  // As after a crash between the renames and the state transaction: files with
+  // ",U=" and no state rows.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    fs::remove(m_dir / "state" / ("demo.db" + std::string(suffix)));
+  }
+
+  const auto r = sync("Lost", {"-v"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("account demo: 0 new, 0 flags, 0 deleted, 2 adopted"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(local_files(dir), before);
+}
+
 TEST_F(SyncDovecot, ChangedUidvalidityTouchesNothingAndOtherFoldersGoOn) {
   s_dovecot->fill("Reval", {message("v1"), message("v2")});
   s_dovecot->fill("RevalOther", {message("o1")});
