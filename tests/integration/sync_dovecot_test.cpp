@@ -77,7 +77,7 @@ protected:
                    "\ntls = \"starttls\"\nca_file = \"" + s_dovecot->ca_file().string() +
                    "\"\nuser = \"" + s_dovecot->user() + "\"\npassword_cmd = [\"cat\", \"" +
                    (m_dir / "password").string() + "\"]\nmaildir = \"" +
-                   (m_dir / "Mail").string() + "\"\n");
+                   (m_dir / "Mail").string() + "\"\nfolders = [\"*\", \"!*/Skipped\"]\n");
   }
 
   // Runs the binary on the folders matching `glob` only.
@@ -234,6 +234,23 @@ TEST_F(SyncDovecot, DryRunChangesNothing) {
   const auto real = sync("Dry", {"-v"});
   ASSERT_EQ(real.status, 0) << real.output;
   EXPECT_NE(real.output.find("1 new, 1 flags, 0 deleted"), std::string::npos) << real.output;
+}
+
+TEST_F(SyncDovecot, ConfigExcludesAndTraceWithoutSecret) {
+  s_dovecot->fill("Globs/Kept", {message("k1")});
+  s_dovecot->fill("Globs/Skipped", {message("s1")});
+  const auto trace = m_dir / "trace.txt";
+  const auto r = sync("Globs/*", {"--trace", trace.string()});
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(local_files(m_dir / "Mail" / "Globs" / "Kept").size(), 1u);
+  EXPECT_FALSE(fs::exists(m_dir / "Mail" / "Globs" / "Skipped")) << "excluded by \"!*/Skipped\"";
+  const std::string text = read_file(trace);
+  EXPECT_NE(text.find("SELECT Globs/Kept"), std::string::npos) << text;
+  EXPECT_NE(text.find("UID FETCH 1 (UID FLAGS INTERNALDATE BODY.PEEK[])"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Globs/Skipped"), std::string::npos) << "listed: " << text;
+  EXPECT_EQ(text.find("SELECT Globs/Skipped"), std::string::npos) << "never selected: " << text;
+  EXPECT_EQ(text.find(s_dovecot->password()), std::string::npos);
 }
 
 TEST_F(SyncDovecot, LostStateAdoptsTheFilesInsteadOfFetchingAgain) {
