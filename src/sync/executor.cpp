@@ -581,6 +581,15 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router,
       stats.remote_deletes += plan.remote_deletes.size();
     }
   }
+  if (plan.held_reason != HoldReason::none) {
+    static constexpr std::array<std::string_view, 4> k_reasons{
+        "", "more than the mass-deletion guard allows",
+        "the local folder directory is missing", "the local folder is empty"};
+    log->warn("{}: held {} local and {} server deletion(s): {}; nothing was deleted", where,
+              plan.held_local_deletes.size(), plan.held_remote_deletes.size(),
+              k_reasons.at(static_cast<std::size_t>(plan.held_reason)));
+    log->warn("{}: if these deletions are intended, run again with --allow-mass-delete", where);
+  }
   if (!plan.appends.empty()) {
     log->warn("{}: {} new local message(s) not uploaded: APPEND is not built yet", where,
               plan.appends.size());

@@ -199,6 +199,32 @@ TEST_F(SyncDovecot, ServerExpungeRemovesTheLocalFile) {
   EXPECT_FALSE(file_with(files, "g3").empty());
 }
 
+TEST_F(SyncDovecot, MassExpungeOnTheServerIsHeldUntilAllowed) {
+  std::vector<std::string> msgs;
+  for (int i = 0; i < 12; ++i) {
+    msgs.push_back(message("mass" + std::to_string(i)));
+  }
+  s_dovecot->fill("Mass", msgs);
+  ASSERT_EQ(sync("Mass").status, 0);
+  const auto dir = m_dir / "Mail" / "Mass";
+  doveadm({"expunge", "mailbox", "Mass", "all"});
+
+  const auto held = sync("Mass", {"-v"});
+  EXPECT_EQ(held.status, 0) << held.output;
+  EXPECT_NE(held.output.find("folder Mass: held 12 local and 0 server deletion(s): more than the "
+                             "mass-deletion guard allows"),
+            std::string::npos)
+      << held.output;
+  EXPECT_NE(held.output.find("0 deleted, 12 deletions held"), std::string::npos) << held.output;
+  EXPECT_EQ(local_files(dir).size(), 12u);
+
+  const auto allowed = sync("Mass", {"-v", "--allow-mass-delete"});
+  EXPECT_EQ(allowed.status, 0) << allowed.output;
+  EXPECT_NE(allowed.output.find("0 new, 0 flags, 12 deleted"), std::string::npos)
+      << allowed.output;
+  EXPECT_EQ(local_files(dir).size(), 0u);
+}
+
 TEST_F(SyncDovecot, LocalDeleteExpungesOnlyThatUidOnTheServer) {
   s_dovecot->fill("LocalDel", {message("d1"), message("d2")});
   ASSERT_EQ(sync("LocalDel").status, 0);
