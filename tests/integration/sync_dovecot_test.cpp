@@ -225,6 +225,21 @@ TEST_F(SyncDovecot, MassExpungeOnTheServerIsHeldUntilAllowed) {
   EXPECT_EQ(local_files(dir).size(), 0u);
 }
 
+TEST_F(SyncDovecot, RemovedLocalFolderNeverDeletesServerMail) {
+  s_dovecot->fill("Vanish", {message("w1"), message("w2")});
+  ASSERT_EQ(sync("Vanish").status, 0);
+  fs::remove_all(m_dir / "Mail" / "Vanish");
+
+  for (int run = 0; run < 2; ++run) { // the second run finds it recreated and empty
+    const auto r = sync("Vanish", {"-v"});
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("0 deleted, 2 deletions held"), std::string::npos) << r.output;
+  }
+  const auto uids = doveadm({"fetch", "uid", "mailbox", "Vanish", "all"});
+  EXPECT_NE(uids.find("uid: 1"), std::string::npos) << uids;
+  EXPECT_NE(uids.find("uid: 2"), std::string::npos) << uids;
+}
+
 TEST_F(SyncDovecot, LocalDeleteExpungesOnlyThatUidOnTheServer) {
   s_dovecot->fill("LocalDel", {message("d1"), message("d2")});
   ASSERT_EQ(sync("LocalDel").status, 0);
