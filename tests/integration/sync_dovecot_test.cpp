@@ -155,6 +155,27 @@ TEST_F(SyncDovecot, FirstSyncBringsEveryMessageOnceWithTheServersBytes) {
   EXPECT_EQ(local_files(m_dir / "Mail" / "First" / "Lists" / "dev"), before);
 }
 
+TEST_F(SyncDovecot, ManyMessagesArriveInSeveralBatches) {
+  // More than one durable batch (100 deliveries each): every batch's state rows
+  // must be written, or the second run would fetch again.
+  std::vector<std::string> msgs;
+  for (int i = 0; i < 130; ++i) {
+    msgs.push_back(message("many" + std::to_string(i)));
+  }
+  s_dovecot->fill("Many", msgs);
+  const auto r = sync("Many", {"-v"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("account demo: 130 new, 0 flags, 0 deleted"), std::string::npos)
+      << r.output;
+  const auto files = local_files(m_dir / "Mail" / "Many");
+  EXPECT_EQ(files.size(), 130u);
+  EXPECT_FALSE(file_with(files, "many0").empty());
+  EXPECT_FALSE(file_with(files, "many129").empty());
+  const auto again = sync("Many", {"-v"});
+  EXPECT_NE(again.output.find("account demo: 0 new, 0 flags, 0 deleted\n"), std::string::npos)
+      << again.output;
+}
+
 TEST_F(SyncDovecot, FlagsTravelBothWays) {
   s_dovecot->fill("Flags", {message("f1"), message("f2")});
   doveadm({"flags", "add", "\\Seen", "mailbox", "Flags", "all"});

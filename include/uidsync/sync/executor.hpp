@@ -53,7 +53,7 @@ struct ExecuteOptions {
   PlanOptions plan;
   bool dry_run = false; // plan only: nothing is changed on either side or in the DB
   std::chrono::milliseconds timeout{60000}; // per command round trip
-  std::size_t batch_size = 200;             // deliveries per durable batch
+  std::size_t batch_size = 100;             // deliveries per durable batch
 };
 
 // Syncs the server folder `row.name` (selected read-write) with `folder`, keeping
