@@ -15,7 +15,6 @@
 #include <fnmatch.h>
 
 #include <algorithm>
-
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -116,7 +115,7 @@ struct AccountRun {
     eo.dry_run = options.dry_run;
     eo.timeout = timeout;
     eo.plan.direction = account.direction == core::Direction::pull ? sync::Direction::pull
-                                                                    : sync::Direction::two_way;
+                                                                   : sync::Direction::two_way;
     eo.plan.guard_percent = static_cast<unsigned>(account.guard.max_delete_percent);
     eo.plan.guard_count = static_cast<unsigned>(account.guard.max_delete_count);
     eo.plan.allow_mass_delete = options.allow_mass_delete;

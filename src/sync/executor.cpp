@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The executor: snapshot both sides of one folder, plan, and carry the plan out.
-#include <uidsync/sync/executor.hpp>
-
 #include <uidsync/imap/command.hpp>
 #include <uidsync/imap/uid_set.hpp>
+#include <uidsync/sync/executor.hpp>
 #include <uidsync/util/log.hpp>
 
 #include <fmt/format.h>
@@ -138,8 +137,8 @@ public:
       return {};
     }
     const auto count = m_batch.size();
-    auto committed = m_batch.commit(
-        [this](const std::vector<maildir::Delivered>& items) -> core::Result<void> {
+    auto committed =
+        m_batch.commit([this](const std::vector<maildir::Delivered>& items) -> core::Result<void> {
           auto tx = m_db.begin();
           UIDSYNC_TRY(tx);
           for (const auto& d : items) {
@@ -247,17 +246,18 @@ core::Result<void> run_all(imap::Session& session, std::vector<imap::Command> co
     auto ran = session.run_until([&] { return left < before || left == 0; }, timeout);
     UIDSYNC_TRY(ran);
     if (!*ran) {
-      return core::fail(core::Scope::account,
-                        fmt::format("{}: no answer from the server for {} s", what,
-                                    std::chrono::duration_cast<std::chrono::seconds>(timeout).count()),
-                        "check the connection, or raise the account's timeout");
+      return core::fail(
+          core::Scope::account,
+          fmt::format("{}: no answer from the server for {} s", what,
+                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count()),
+          "check the connection, or raise the account's timeout");
     }
   }
   if (failed) {
-    return core::fail(core::Scope::folder,
-                      fmt::format("{}: the server answered {} {}", what, to_string(failed->status),
-                                  failed->text),
-                      "the next sync tries this folder again");
+    return core::fail(
+        core::Scope::folder,
+        fmt::format("{}: the server answered {} {}", what, to_string(failed->status), failed->text),
+        "the next sync tries this folder again");
   }
   return {};
 }
@@ -265,8 +265,8 @@ core::Result<void> run_all(imap::Session& session, std::vector<imap::Command> co
 std::vector<imap::Command> store_commands(const std::vector<FlagChange>& changes) {
   std::vector<imap::Command> out;
   for (const auto& change : changes) {
-    for (const auto& [flags, op] : {std::pair{change.add, "+FLAGS.SILENT"},
-                                    std::pair{change.remove, "-FLAGS.SILENT"}}) {
+    for (const auto& [flags, op] :
+         {std::pair{change.add, "+FLAGS.SILENT"}, std::pair{change.remove, "-FLAGS.SILENT"}}) {
       if (flags.empty()) {
         continue;
       }
@@ -346,8 +346,8 @@ std::optional<std::int64_t> parse_internaldate(std::string_view text) {
   char sign = 0;
   const std::string s(text);
   int consumed = 0;
-  if (std::sscanf(s.c_str(), "%2d-%3c-%4d %2d:%2d:%2d %c%4d%n", &day, month, &year, &hour,
-                  &minute, &second, &sign, &zone, &consumed) != 8 ||
+  if (std::sscanf(s.c_str(), "%2d-%3c-%4d %2d:%2d:%2d %c%4d%n", &day, month, &year, &hour, &minute,
+                  &second, &sign, &zone, &consumed) != 8 ||
       static_cast<std::size_t>(consumed) != s.size() || (sign != '+' && sign != '-')) {
     return std::nullopt;
   }
@@ -375,16 +375,16 @@ std::string message_key(std::string_view local_name) {
   return std::string(local_name.substr(0, local_name.find(":2,")));
 }
 
-core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router,
-                               maildir::Folder& folder, state::Db& db, state::FolderRow& row,
-                               const ExecuteOptions& options, Stats& stats) {
+core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maildir::Folder& folder,
+                               state::Db& db, state::FolderRow& row, const ExecuteOptions& options,
+                               Stats& stats) {
   const auto log = util::logger("sync");
   const auto where = "folder " + row.name;
 
   // 1. SELECT (read-write: flags and deletions are written back; EXAMINE for a dry run).
   session.reset_mailbox();
-  auto select = imap::select_command(row.name, options.dry_run, std::nullopt, false,
-                                     session.literal_mode());
+  auto select =
+      imap::select_command(row.name, options.dry_run, std::nullopt, false, session.literal_mode());
   UIDSYNC_TRY(select);
   UIDSYNC_TRY(session.execute(*select, options.timeout));
   const auto& mailbox = session.mailbox();
@@ -421,8 +421,8 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router,
           info.uid = *f->uid;
           info.flags = flags_from_imap(f->flags.value_or(std::vector<std::string>{}));
           info.size = f->rfc822_size.value_or(0);
-          info.internaldate = f->internal_date ? parse_internaldate(*f->internal_date).value_or(0)
-                                               : 0;
+          info.internaldate =
+              f->internal_date ? parse_internaldate(*f->internal_date).value_or(0) : 0;
           by_seq[f->seq] = info;
           by_uid[info.uid] = info;
         },
@@ -572,8 +572,8 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router,
       auto commands = imap::uid_set_commands("UID STORE", set, "+FLAGS.SILENT (\\Deleted)");
       auto expunges = imap::uid_set_commands("UID EXPUNGE", set, "");
       std::move(expunges.begin(), expunges.end(), std::back_inserter(commands));
-      UIDSYNC_TRY(run_all(session, std::move(commands), {}, options.timeout,
-                          where + ": UID EXPUNGE"));
+      UIDSYNC_TRY(
+          run_all(session, std::move(commands), {}, options.timeout, where + ": UID EXPUNGE"));
       for (const core::Uid uid : plan.remote_deletes) {
         UIDSYNC_TRY(db.delete_message(row.id, uid));
         rows.erase(uid);
@@ -583,8 +583,8 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router,
   }
   if (plan.held_reason != HoldReason::none) {
     static constexpr std::array<std::string_view, 4> k_reasons{
-        "", "more than the mass-deletion guard allows",
-        "the local folder directory is missing", "the local folder is empty"};
+        "", "more than the mass-deletion guard allows", "the local folder directory is missing",
+        "the local folder is empty"};
     log->warn("{}: held {} local and {} server deletion(s): {}; nothing was deleted", where,
               plan.held_local_deletes.size(), plan.held_remote_deletes.size(),
               k_reasons.at(static_cast<std::size_t>(plan.held_reason)));

@@ -37,8 +37,8 @@ std::string message(const std::string& id, std::size_t body_bytes = 0) {
   for (std::size_t i = 0; i < body_bytes / 64; ++i) {
     body += std::string(63, static_cast<char>('a' + i % 26)) + "\n";
   }
-  return "From: a@example.org\nSubject: " + id + "\nMessage-ID: <" + id +
-         "@example.org>\n\n" + body;
+  return "From: a@example.org\nSubject: " + id + "\nMessage-ID: <" + id + "@example.org>\n\n" +
+         body;
 }
 
 // file name ("cur/…" or "new/…") -> content, of one local folder.
@@ -76,8 +76,8 @@ protected:
                    "\"\nport = " + std::to_string(s_dovecot->port()) +
                    "\ntls = \"starttls\"\nca_file = \"" + s_dovecot->ca_file().string() +
                    "\"\nuser = \"" + s_dovecot->user() + "\"\npassword_cmd = [\"cat\", \"" +
-                   (m_dir / "password").string() + "\"]\nmaildir = \"" +
-                   (m_dir / "Mail").string() + "\"\nfolders = [\"*\", \"!*/Skipped\"]\n");
+                   (m_dir / "password").string() + "\"]\nmaildir = \"" + (m_dir / "Mail").string() +
+                   "\"\nfolders = [\"*\", \"!*/Skipped\"]\n");
   }
 
   // Runs the binary on the folders matching `glob` only.
@@ -241,8 +241,7 @@ TEST_F(SyncDovecot, MassExpungeOnTheServerIsHeldUntilAllowed) {
 
   const auto allowed = sync("Mass", {"-v", "--allow-mass-delete"});
   EXPECT_EQ(allowed.status, 0) << allowed.output;
-  EXPECT_NE(allowed.output.find("0 new, 0 flags, 12 deleted"), std::string::npos)
-      << allowed.output;
+  EXPECT_NE(allowed.output.find("0 new, 0 flags, 12 deleted"), std::string::npos) << allowed.output;
   EXPECT_EQ(local_files(dir).size(), 0u);
 }
 
@@ -329,8 +328,7 @@ TEST_F(SyncDovecot, LostStateAdoptsTheFilesInsteadOfFetchingAgain) {
 
   const auto r = sync("Lost", {"-v"});
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("account demo: 0 new, 0 flags, 0 deleted, 2 adopted"),
-            std::string::npos)
+  EXPECT_NE(r.output.find("account demo: 0 new, 0 flags, 0 deleted, 2 adopted"), std::string::npos)
       << r.output;
   EXPECT_EQ(local_files(dir), before);
 }

@@ -340,8 +340,7 @@ TEST(CliRunLock, SecondRunExits75NamingTheHolder) {
 
   const auto after = run_uidsync(dir, {"HOME={dir}"}, {"-c", "{dir}/c.toml", "sync", "home"});
   EXPECT_EQ(after.exit_status, 1) << "a dead holder's lock file must not block: " << after.err;
-  EXPECT_NE(after.err.find("account home: cannot read netrc file"), std::string::npos)
-      << after.err;
+  EXPECT_NE(after.err.find("account home: cannot read netrc file"), std::string::npos) << after.err;
 }
 
 } // namespace

@@ -27,7 +27,9 @@ const FlagRow k_flag_rows[] = {
      {"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$Forwarded"},
      "DFPRST",
      "(\\Draft \\Flagged $Forwarded \\Answered \\Seen \\Deleted)"},
-    {"case_insensitive", {"\\SEEN", "\\flagged", "$forwarded"}, "FPS",
+    {"case_insensitive",
+     {"\\SEEN", "\\flagged", "$forwarded"},
+     "FPS",
      "(\\Flagged $Forwarded \\Seen)"},
     {"keywords_and_recent_ignored", {"\\Recent", "$Junk", "\\Answered"}, "R", "(\\Answered)"},
 };
@@ -68,8 +70,7 @@ TEST_P(SyncExecutorDate, ParsesInternaldate) {
   EXPECT_EQ(parse_internaldate(GetParam().text), GetParam().seconds);
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows, SyncExecutorDate, ::testing::ValuesIn(k_date_rows),
-                         test::RowName{});
+INSTANTIATE_TEST_SUITE_P(Rows, SyncExecutorDate, ::testing::ValuesIn(k_date_rows), test::RowName{});
 
 struct KeyRow {
   std::string name;
@@ -90,8 +91,7 @@ TEST_P(SyncExecutorKey, KeyIsStableUnderFlagRenames) {
   EXPECT_EQ(message_key(GetParam().local_name), GetParam().key);
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows, SyncExecutorKey, ::testing::ValuesIn(k_key_rows),
-                         test::RowName{});
+INSTANTIATE_TEST_SUITE_P(Rows, SyncExecutorKey, ::testing::ValuesIn(k_key_rows), test::RowName{});
 
 } // namespace
 } // namespace uidsync::sync

@@ -23,15 +23,15 @@ namespace uidsync::sync {
 
 // What sync_folder() did (added up over folders by the caller).
 struct Stats {
-  std::size_t fetched = 0;        // new messages stored locally
-  std::size_t adopted = 0;        // local files paired with their UID without download
-  std::size_t remote_flags = 0;   // UID STORE commands that succeeded
-  std::size_t local_flags = 0;    // local files renamed for their flags
-  std::size_t local_deletes = 0;  // local files removed (expunged on the server)
-  std::size_t remote_deletes = 0; // UIDs marked \Deleted and expunged on the server
+  std::size_t fetched = 0;         // new messages stored locally
+  std::size_t adopted = 0;         // local files paired with their UID without download
+  std::size_t remote_flags = 0;    // UID STORE commands that succeeded
+  std::size_t local_flags = 0;     // local files renamed for their flags
+  std::size_t local_deletes = 0;   // local files removed (expunged on the server)
+  std::size_t remote_deletes = 0;  // UIDs marked \Deleted and expunged on the server
   std::size_t appends_pending = 0; // new local files not uploaded (APPEND is not built yet)
-  std::size_t held = 0;           // deletions held by the mass-deletion guard
-  std::size_t failed = 0;         // messages skipped by a message-scope error
+  std::size_t held = 0;            // deletions held by the mass-deletion guard
+  std::size_t failed = 0;          // messages skipped by a message-scope error
 };
 
 // The BodySink to install in the session (SessionOptions::body_sink). It forwards
@@ -67,9 +67,9 @@ struct ExecuteOptions {
 // Fails with Scope::folder when UIDVALIDITY changed (nothing is touched), on
 // SELECT/FETCH/STORE errors, or on local I/O errors; Scope::account when the
 // connection or the DB fails. Message-scope problems are logged and counted.
-core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router,
-                               maildir::Folder& folder, state::Db& db, state::FolderRow& row,
-                               const ExecuteOptions& options, Stats& stats);
+core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maildir::Folder& folder,
+                               state::Db& db, state::FolderRow& row, const ExecuteOptions& options,
+                               Stats& stats);
 
 // IMAP flag names ("\Seen", "$Forwarded", case-insensitive) to Maildir flags;
 // keywords without a letter are ignored.
