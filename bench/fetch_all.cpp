@@ -5,6 +5,7 @@
 // Usage: uidsync_bench_fetch_all HOST PORT USER PASSWORD [--tls none|implicit|starttls]
 //                                [--ca FILE] [-j CONNECTIONS]
 // Prints one JSON line: messages, bytes (literal bytes), folders, seconds, connections.
+#include <uidsync/cli/connect.hpp>
 #include <uidsync/imap/session.hpp>
 #include <uidsync/net/curl_transport.hpp>
 
@@ -140,22 +141,12 @@ int main(int argc, char** argv) {
       return fail(error);
     }
     uidsync::imap::Session session(*transport);
-    auto list = uidsync::imap::CommandBuilder("LIST").raw("\"\"").raw("\"*\"").build();
-    auto listed = session.execute(*list, k_timeout, [&folders](const Response& r) {
-      if (const auto* m = std::get_if<uidsync::imap::MailboxList>(&r.value)) {
-        bool selectable = true;
-        for (const auto& a : m->attributes) {
-          if (a == "\\Noselect" || a == "\\NoSelect" || a == "\\NonExistent") {
-            selectable = false;
-          }
-        }
-        if (selectable) {
-          folders.push_back(m->name);
-        }
-      }
-    });
+    auto listed = uidsync::cli::list_folders(session, k_timeout);
     if (!listed) {
       return fail(listed.error().what());
+    }
+    for (const auto& m : *listed) {
+      folders.push_back(m.name);
     }
     (void)session.logout(10s);
   }

@@ -22,34 +22,21 @@ struct FolderInfo {
   std::string error; // why it cannot
 };
 
-bool selectable(const imap::MailboxList& m) {
-  for (const auto& a : m.attributes) {
-    if (a == "\\Noselect" || a == "\\NoSelect" || a == "\\NonExistent") {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Connects, LISTs and logs out. `trace` may be null.
-core::Result<std::vector<FolderInfo>> list_folders(const core::Account& account,
-                                                   imap::Trace* trace) {
+core::Result<std::vector<FolderInfo>> account_folders(const core::Account& account,
+                                                      imap::Trace* trace) {
   auto transport = connect_account(account);
   UIDSYNC_TRY(transport);
   imap::SessionOptions so;
   so.trace = trace;
   imap::Session session(**transport, so);
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(account.timeout);
+  auto listed = list_folders(session, timeout);
+  UIDSYNC_TRY(listed);
   std::vector<FolderInfo> folders;
-  auto list = imap::CommandBuilder("LIST").raw("\"\"").raw("\"*\"").build();
-  UIDSYNC_TRY(list);
-  auto listed = session.execute(*list, timeout, [&](const imap::Response& r) {
-    const auto* m = std::get_if<imap::MailboxList>(&r.value);
-    if (m == nullptr || m->lsub || !selectable(*m)) {
-      return;
-    }
-    FolderInfo f{m->name, m->attributes, {}, {}};
-    auto path = maildir::folder_path(account.maildir, m->name, m->delimiter.value_or('\0'),
+  for (const auto& m : *listed) {
+    FolderInfo f{m.name, m.attributes, {}, {}};
+    auto path = maildir::folder_path(account.maildir, m.name, m.delimiter.value_or('\0'),
                                      account.layout == core::Layout::fs
                                          ? maildir::Layout::fs
                                          : maildir::Layout::maildir_plus_plus);
@@ -59,8 +46,7 @@ core::Result<std::vector<FolderInfo>> list_folders(const core::Account& account,
       f.error = path.error().message;
     }
     folders.push_back(std::move(f));
-  });
-  UIDSYNC_TRY(listed);
+  }
   (void)session.logout(timeout);
   return folders;
 }
@@ -107,20 +93,14 @@ int cmd_folders(const Context& ctx, const FoldersOptions& options) {
     ctx.report(accounts.error());
     return core::to_int(core::ExitCode::usage);
   }
-  std::unique_ptr<std::ofstream> trace_file;
-  std::unique_ptr<imap::Trace> trace;
-  if (!options.trace_file.empty()) {
-    trace_file = std::make_unique<std::ofstream>(options.trace_file, std::ios::trunc);
-    if (!*trace_file) {
-      ctx.report({core::Scope::fatal, "cannot write the trace file " + options.trace_file.string(),
-                  "check that its directory exists and is writable"});
-      return core::to_int(core::ExitCode::usage);
-    }
-    trace = std::make_unique<imap::Trace>(*trace_file);
+  auto trace = open_trace(options.trace_file);
+  if (!trace) {
+    ctx.report(trace.error());
+    return core::to_int(core::ExitCode::usage);
   }
   int rc = core::to_int(core::ExitCode::ok);
   for (const core::Account* account : *accounts) {
-    auto folders = list_folders(*account, trace.get());
+    auto folders = account_folders(*account, *trace ? &(*trace)->trace : nullptr);
     if (!folders) {
       ctx.report({folders.error().scope,
                   "account " + account->name + ": " + folders.error().message,

@@ -91,23 +91,14 @@ struct AccountRun {
     // UIDPLUS only then), and the executor needs the real list.
     UIDSYNC_TRY(session.refresh_capabilities(timeout));
 
+    auto listed = list_folders(session, timeout);
+    UIDSYNC_TRY(listed);
     std::vector<RemoteFolder> folders;
-    auto list = imap::CommandBuilder("LIST").raw("\"\"").raw("\"*\"").build();
-    UIDSYNC_TRY(list);
-    UIDSYNC_TRY(session.execute(*list, timeout, [&](const imap::Response& r) {
-      const auto* m = std::get_if<imap::MailboxList>(&r.value);
-      if (m == nullptr || m->lsub) {
-        return;
+    for (const auto& m : *listed) {
+      if (wanted(m.name, account.folders, options.folders)) {
+        folders.push_back({m.name, m.delimiter.value_or('\0')});
       }
-      for (const auto& a : m->attributes) {
-        if (a == "\\Noselect" || a == "\\NoSelect" || a == "\\NonExistent") {
-          return;
-        }
-      }
-      if (wanted(m->name, account.folders, options.folders)) {
-        folders.push_back({m->name, m->delimiter.value_or('\0')});
-      }
-    }));
+    }
 
     auto db = state::Db::open(state_dir / (account.name + ".db"));
     UIDSYNC_TRY(db);
@@ -219,29 +210,25 @@ int cmd_sync(const Context& ctx, const SyncOptions& options) {
     util::logger("cli")->debug("locked account '{}' ({})", account->name, lock->path().string());
     locks.push_back(std::move(*lock));
   }
-  std::unique_ptr<std::ofstream> trace_file;
-  std::unique_ptr<imap::Trace> trace;
-  if (!options.trace_file.empty()) {
-    trace_file = std::make_unique<std::ofstream>(options.trace_file, std::ios::trunc);
-    if (!*trace_file) {
-      ctx.report({core::Scope::fatal, "cannot write the trace file " + options.trace_file.string(),
-                  "check that its directory exists and is writable"});
-      return core::to_int(core::ExitCode::usage);
-    }
-    trace = std::make_unique<imap::Trace>(*trace_file);
+  auto trace = open_trace(options.trace_file);
+  if (!trace) {
+    ctx.report(trace.error());
+    return core::to_int(core::ExitCode::usage);
   }
   int rc = core::to_int(core::ExitCode::ok);
   for (const core::Account* account : *accounts) {
-    AccountRun run{ctx, options, *state, trace.get(), {}, false};
+    AccountRun run{ctx, options, *state, *trace ? &(*trace)->trace : nullptr, {}, false};
     auto done = run.run(*account);
     if (!done) {
       ctx.report({done.error().scope, "account " + account->name + ": " + done.error().message,
                   done.error().hint});
     }
+    const auto& s = run.stats;
     if (!done || run.folder_failed) {
       rc = core::to_int(core::ExitCode::failed);
+    } else if (s.held != 0 && rc == core::to_int(core::ExitCode::ok)) {
+      rc = core::to_int(core::ExitCode::attention); // deletions held by the guard
     }
-    const auto& s = run.stats;
     if (ctx.options.verbosity > 0 && !options.dry_run) {
       ctx.out << "account " << account->name << ": " << s.fetched << " new, "
               << s.remote_flags + s.local_flags << " flags, " << s.local_deletes + s.remote_deletes

@@ -69,4 +69,36 @@ core::Result<std::unique_ptr<net::CurlTransport>> connect_account(const core::Ac
   return net::CurlTransport::connect(o);
 }
 
+core::Result<std::vector<imap::MailboxList>> list_folders(imap::Session& session,
+                                                          std::chrono::milliseconds timeout) {
+  std::vector<imap::MailboxList> folders;
+  auto list = imap::CommandBuilder("LIST").raw("\"\"").raw("\"*\"").build();
+  UIDSYNC_TRY(list);
+  UIDSYNC_TRY(session.execute(*list, timeout, [&folders](const imap::Response& r) {
+    const auto* m = std::get_if<imap::MailboxList>(&r.value);
+    if (m == nullptr || m->lsub) {
+      return;
+    }
+    for (const auto& a : m->attributes) {
+      if (a == "\\Noselect" || a == "\\NoSelect" || a == "\\NonExistent") {
+        return;
+      }
+    }
+    folders.push_back(*m);
+  }));
+  return folders;
+}
+
+core::Result<std::unique_ptr<TraceOutput>> open_trace(const std::filesystem::path& path) {
+  if (path.empty()) {
+    return std::unique_ptr<TraceOutput>();
+  }
+  auto out = std::make_unique<TraceOutput>(path);
+  if (!out->file) {
+    return core::fail(core::Scope::fatal, "cannot write the trace file " + path.string(),
+                      "check that its directory exists and is writable");
+  }
+  return out;
+}
+
 } // namespace uidsync::cli
