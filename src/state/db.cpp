@@ -278,7 +278,7 @@ core::Result<Db> Db::open(const fs::path& path) {
     UIDSYNC_TRY(db.m_impl->exec(fmt::format("UPDATE schema_version SET version = {}", v + 1),
                                 "recording the schema version"));
     UIDSYNC_TRY(tx->commit());
-    if (v > 0) {
+    if (*version > 0) { // a new DB climbs the ladder silently; an old one says so
       util::logger("state")->info("upgraded {} from schema version {} to {}", path.string(), v,
                                   v + 1);
     }
