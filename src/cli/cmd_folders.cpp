@@ -83,23 +83,18 @@ void print_json(std::ostream& out, const core::Account& account,
 } // namespace
 
 int cmd_folders(const Context& ctx, const FoldersOptions& options) {
-  auto config = ctx.load_config();
-  if (!config) {
-    ctx.report(config.error());
-    return core::to_int(core::ExitCode::usage);
+  auto loaded = ctx.load_accounts(options.accounts);
+  if (!loaded) {
+    return loaded.error();
   }
-  auto accounts = select_accounts(*config, options.accounts);
-  if (!accounts) {
-    ctx.report(accounts.error());
-    return core::to_int(core::ExitCode::usage);
-  }
+  const auto& accounts = loaded->accounts;
   auto trace = open_trace(options.trace_file);
   if (!trace) {
     ctx.report(trace.error());
     return core::to_int(core::ExitCode::usage);
   }
   int rc = core::to_int(core::ExitCode::ok);
-  for (const core::Account* account : *accounts) {
+  for (const core::Account* account : accounts) {
     auto folders = account_folders(*account, *trace ? &(*trace)->trace : nullptr);
     if (!folders) {
       ctx.report({folders.error().scope,

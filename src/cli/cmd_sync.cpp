@@ -178,17 +178,12 @@ struct AccountRun {
 } // namespace
 
 int cmd_sync(const Context& ctx, const SyncOptions& options) {
-  auto config = ctx.load_config();
-  if (!config) {
-    ctx.report(config.error());
-    return core::to_int(core::ExitCode::usage);
+  auto loaded = ctx.load_accounts(options.accounts);
+  if (!loaded) {
+    return loaded.error();
   }
-  auto accounts = select_accounts(*config, options.accounts);
-  if (!accounts) {
-    ctx.report(accounts.error());
-    return core::to_int(core::ExitCode::usage);
-  }
-  auto state = core::state_dir(*config);
+  const auto& accounts = loaded->accounts;
+  auto state = core::state_dir(loaded->config);
   if (state) {
     state = core::ensure_private_dir(*state);
   }
@@ -199,7 +194,7 @@ int cmd_sync(const Context& ctx, const SyncOptions& options) {
   // Every selected account is locked before any work starts, so a second run
   // fails fast instead of half-way through.
   std::vector<util::AccountLock> locks;
-  for (const core::Account* account : *accounts) {
+  for (const core::Account* account : accounts) {
     auto lock = util::AccountLock::acquire(core::lock_file(*state, account->name));
     if (!lock) {
       ctx.err << "uidsync: " << lock.error().message << '\n';
@@ -216,7 +211,7 @@ int cmd_sync(const Context& ctx, const SyncOptions& options) {
     return core::to_int(core::ExitCode::usage);
   }
   int rc = core::to_int(core::ExitCode::ok);
-  for (const core::Account* account : *accounts) {
+  for (const core::Account* account : accounts) {
     AccountRun run{ctx, options, *state, *trace ? &(*trace)->trace : nullptr, {}, false};
     auto done = run.run(*account);
     if (!done) {

@@ -35,6 +35,25 @@ int Context::not_implemented(std::string_view name) const {
   return core::to_int(core::ExitCode::usage);
 }
 
+util::Expected<Context::Loaded, int>
+Context::load_accounts(const std::vector<std::string>& names) const {
+  Loaded loaded;
+  auto config = load_config();
+  if (!config) {
+    report(config.error());
+    return util::unexpected(core::to_int(core::ExitCode::usage));
+  }
+  loaded.config = std::move(*config);
+  // The pointers below stay valid when `loaded` moves: a moved vector keeps its elements.
+  auto accounts = select_accounts(loaded.config, names);
+  if (!accounts) {
+    report(accounts.error());
+    return util::unexpected(core::to_int(core::ExitCode::usage));
+  }
+  loaded.accounts = std::move(*accounts);
+  return loaded;
+}
+
 core::Result<std::vector<const core::Account*>>
 select_accounts(const core::Config& config, const std::vector<std::string>& names) {
   std::vector<const core::Account*> selected;

@@ -27,6 +27,15 @@ struct Context {
 
   // Loads and checks the config named by -c or the default one.
   core::Result<core::Config> load_config() const;
+
+  // The config and the accounts named in `names` (all when empty). On failure
+  // (a bad config, an unknown account) the error is already reported, and the
+  // result carries the exit code to return.
+  struct Loaded {
+    core::Config config;
+    std::vector<const core::Account*> accounts; // point into `config`
+  };
+  util::Expected<Loaded, int> load_accounts(const std::vector<std::string>& names) const;
   // Prints `error` on err, one "uidsync: " line per message line, then the hint.
   void report(const core::Error& error) const;
   // Prints "uidsync: 'NAME' is not implemented yet" and returns ExitCode::usage.
