@@ -319,17 +319,25 @@ core::Result<Transaction> Db::begin() {
   return Transaction(this);
 }
 
+namespace {
+// Binds a folder row's columns (name .. scan_stamp, in table order) from parameter `first` on.
+template <class Stmt>
+void bind_folder_fields(Stmt& stmt, const FolderRow& row, int first) {
+  stmt.bind(first, row.name);
+  stmt.bind(first + 1, std::int64_t{row.uidvalidity});
+  stmt.bind(first + 2, std::int64_t{row.uidnext});
+  stmt.bind(first + 3, static_cast<std::int64_t>(row.highestmodseq));
+  stmt.bind(first + 4, row.local_path);
+  stmt.bind(first + 5, row.last_sync);
+  stmt.bind(first + 6, row.scan_stamp);
+}
+} // namespace
+
 core::Result<std::int64_t> Db::put_folder(const FolderRow& row) {
   if (row.id == 0) {
     UIDSYNC_PREPARE(stmt, "INSERT INTO folder (name, uidvalidity, uidnext, highestmodseq, "
                           "local_path, last_sync, scan_stamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    stmt.bind(1, row.name);
-    stmt.bind(2, std::int64_t{row.uidvalidity});
-    stmt.bind(3, std::int64_t{row.uidnext});
-    stmt.bind(4, static_cast<std::int64_t>(row.highestmodseq));
-    stmt.bind(5, row.local_path);
-    stmt.bind(6, row.last_sync);
-    stmt.bind(7, row.scan_stamp);
+    bind_folder_fields(stmt, row, 1);
     UIDSYNC_TRY(m_impl->done(stmt, "storing folder " + row.name));
     return sqlite3_last_insert_rowid(m_impl->handle);
   }
@@ -337,13 +345,7 @@ core::Result<std::int64_t> Db::put_folder(const FolderRow& row) {
                         "highestmodseq = ?5, local_path = ?6, last_sync = ?7, scan_stamp = ?8 "
                         "WHERE id = ?1");
   stmt.bind(1, row.id);
-  stmt.bind(2, row.name);
-  stmt.bind(3, std::int64_t{row.uidvalidity});
-  stmt.bind(4, std::int64_t{row.uidnext});
-  stmt.bind(5, static_cast<std::int64_t>(row.highestmodseq));
-  stmt.bind(6, row.local_path);
-  stmt.bind(7, row.last_sync);
-  stmt.bind(8, row.scan_stamp);
+  bind_folder_fields(stmt, row, 2);
   UIDSYNC_TRY(m_impl->done(stmt, "updating folder " + row.name));
   return row.id;
 }
