@@ -468,8 +468,8 @@ core::Result<std::vector<MessageRow>> Db::messages_with_id(std::int64_t folder_i
 
 core::Result<void> Db::put_quarantine(const QuarantineRow& row) {
   UIDSYNC_PREPARE(stmt, "INSERT OR REPLACE INTO quarantine (folder_id, uidvalidity, uid, reason, "
-                        "detail, first_seen, last_try, tries, next_try, state) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+                        "detail, first_seen, last_try, tries, next_try, state, evidence) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   stmt.bind(1, row.folder_id);
   stmt.bind(2, std::int64_t{row.uidvalidity});
   stmt.bind(3, std::int64_t{row.uid});
@@ -480,12 +480,14 @@ core::Result<void> Db::put_quarantine(const QuarantineRow& row) {
   stmt.bind(8, std::int64_t{row.tries});
   stmt.bind(9, row.next_try);
   stmt.bind(10, std::int64_t{static_cast<int>(row.state)});
+  stmt.bind(11, row.evidence);
   return m_impl->done(stmt, fmt::format("quarantining UID {}", row.uid));
 }
 
 core::Result<std::vector<QuarantineRow>> Db::quarantine(std::int64_t folder_id) {
   UIDSYNC_PREPARE(stmt, "SELECT uidvalidity, uid, reason, detail, first_seen, last_try, tries, "
-                        "next_try, state FROM quarantine WHERE folder_id = ?1 ORDER BY uid");
+                        "next_try, state, evidence FROM quarantine WHERE folder_id = ?1 "
+                        "ORDER BY uid");
   stmt.bind(1, folder_id);
   std::vector<QuarantineRow> rows;
   UIDSYNC_TRY(m_impl->rows(stmt, "listing the quarantine", [&] {
@@ -500,29 +502,98 @@ core::Result<std::vector<QuarantineRow>> Db::quarantine(std::int64_t folder_id) 
     row.tries = static_cast<int>(stmt.i64(6));
     row.next_try = stmt.i64(7);
     row.state = static_cast<QuarantineState>(stmt.i64(8));
+    row.evidence = stmt.text(9);
     rows.push_back(std::move(row));
   }));
   return rows;
 }
 
+core::Result<void> Db::delete_quarantine(std::int64_t folder_id, core::UidValidity uidvalidity,
+                                         core::Uid uid) {
+  UIDSYNC_PREPARE(stmt, "DELETE FROM quarantine WHERE folder_id = ?1 AND uidvalidity = ?2 AND "
+                        "uid = ?3");
+  stmt.bind(1, folder_id);
+  stmt.bind(2, std::int64_t{uidvalidity});
+  stmt.bind(3, std::int64_t{uid});
+  return m_impl->done(stmt, fmt::format("releasing UID {} from the quarantine", uid));
+}
+
 core::Result<void> Db::add_anomaly(const AnomalyRow& row) {
-  UIDSYNC_PREPARE(stmt, "INSERT INTO anomaly (folder_id, kind, detail, seen_at) "
-                        "VALUES (?1, ?2, ?3, ?4)");
+  UIDSYNC_PREPARE(stmt, "INSERT INTO anomaly (folder_id, kind, detail, seen_at, uid, evidence, "
+                        "resolved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   stmt.bind(1, row.folder_id);
   stmt.bind(2, std::int64_t{static_cast<int>(row.kind)});
   stmt.bind(3, row.detail);
   stmt.bind(4, row.seen_at);
+  stmt.bind(5, std::int64_t{row.uid});
+  stmt.bind(6, row.evidence);
+  stmt.bind(7, row.resolved_at);
   return m_impl->done(stmt, "recording an anomaly");
 }
 
 core::Result<std::vector<AnomalyRow>> Db::anomalies(std::int64_t folder_id) {
-  UIDSYNC_PREPARE(stmt, "SELECT kind, detail, seen_at FROM anomaly WHERE folder_id = ?1 "
-                        "ORDER BY seen_at, id");
+  UIDSYNC_PREPARE(stmt, "SELECT kind, detail, seen_at, uid, evidence, resolved_at, id FROM "
+                        "anomaly WHERE folder_id = ?1 ORDER BY seen_at, id");
   stmt.bind(1, folder_id);
   std::vector<AnomalyRow> rows;
   UIDSYNC_TRY(m_impl->rows(stmt, "listing anomalies", [&] {
-    rows.push_back(
-        AnomalyRow{folder_id, static_cast<AnomalyKind>(stmt.i64(0)), stmt.text(1), stmt.i64(2)});
+    AnomalyRow row;
+    row.folder_id = folder_id;
+    row.kind = static_cast<AnomalyKind>(stmt.i64(0));
+    row.detail = stmt.text(1);
+    row.seen_at = stmt.i64(2);
+    row.uid = static_cast<core::Uid>(stmt.i64(3));
+    row.evidence = stmt.text(4);
+    row.resolved_at = stmt.i64(5);
+    row.id = stmt.i64(6);
+    rows.push_back(std::move(row));
+  }));
+  return rows;
+}
+
+core::Result<void> Db::resolve_anomalies(std::int64_t folder_id, AnomalyKind kind,
+                                         std::int64_t when) {
+  UIDSYNC_PREPARE(stmt, "UPDATE anomaly SET resolved_at = ?3 WHERE folder_id = ?1 AND kind = ?2 "
+                        "AND resolved_at = 0");
+  stmt.bind(1, folder_id);
+  stmt.bind(2, std::int64_t{static_cast<int>(kind)});
+  stmt.bind(3, when);
+  return m_impl->done(stmt, "resolving anomalies");
+}
+
+core::Result<void> Db::put_append(const AppendJournalRow& row) {
+  UIDSYNC_PREPARE(stmt, "INSERT OR REPLACE INTO append_journal (folder_id, local_key, message_id, "
+                        "size, digest, started_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  stmt.bind(1, row.folder_id);
+  stmt.bind(2, row.local_key);
+  stmt.bind(3, row.message_id);
+  stmt.bind(4, static_cast<std::int64_t>(row.size));
+  stmt.bind(5, row.digest);
+  stmt.bind(6, row.started_at);
+  return m_impl->done(stmt, fmt::format("journaling the upload of {}", row.local_key));
+}
+
+core::Result<void> Db::delete_append(std::int64_t folder_id, const std::string& local_key) {
+  UIDSYNC_PREPARE(stmt, "DELETE FROM append_journal WHERE folder_id = ?1 AND local_key = ?2");
+  stmt.bind(1, folder_id);
+  stmt.bind(2, local_key);
+  return m_impl->done(stmt, fmt::format("closing the upload journal of {}", local_key));
+}
+
+core::Result<std::vector<AppendJournalRow>> Db::appends(std::int64_t folder_id) {
+  UIDSYNC_PREPARE(stmt, "SELECT local_key, message_id, size, digest, started_at FROM "
+                        "append_journal WHERE folder_id = ?1 ORDER BY local_key");
+  stmt.bind(1, folder_id);
+  std::vector<AppendJournalRow> rows;
+  UIDSYNC_TRY(m_impl->rows(stmt, "listing the upload journal", [&] {
+    AppendJournalRow row;
+    row.folder_id = folder_id;
+    row.local_key = stmt.text(0);
+    row.message_id = stmt.text(1);
+    row.size = static_cast<std::uint64_t>(stmt.i64(2));
+    row.digest = stmt.text(3);
+    row.started_at = stmt.i64(4);
+    rows.push_back(std::move(row));
   }));
   return rows;
 }

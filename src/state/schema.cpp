@@ -70,7 +70,26 @@ constexpr std::string_view k_v3 = R"sql(
 ALTER TABLE folder ADD COLUMN scan_stamp TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 3> k_migrations{k_v1, k_v2, k_v3};
+// 3 -> 4: the APPEND journal (an upload's intent, written before the APPEND so an
+// interrupted one is found on the server instead of sent twice), the evidence file
+// of a quarantined message, and an anomaly's UID, evidence and resolution time.
+constexpr std::string_view k_v4 = R"sql(
+CREATE TABLE append_journal (
+  folder_id  INTEGER NOT NULL REFERENCES folder(id) ON DELETE CASCADE,
+  local_key  TEXT    NOT NULL,
+  message_id TEXT    NOT NULL DEFAULT '',
+  size       INTEGER NOT NULL,
+  digest     TEXT    NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL,
+  PRIMARY KEY (folder_id, local_key)
+) WITHOUT ROWID;
+ALTER TABLE quarantine ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+ALTER TABLE anomaly ADD COLUMN uid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE anomaly ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+ALTER TABLE anomaly ADD COLUMN resolved_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<std::string_view, 4> k_migrations{k_v1, k_v2, k_v3, k_v4};
 
 } // namespace
 

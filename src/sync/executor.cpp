@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The executor: snapshot both sides of one folder, plan, and carry the plan out.
+#include "detail.hpp"
+
 #include <uidsync/imap/command.hpp>
 #include <uidsync/imap/uid_set.hpp>
 #include <uidsync/sync/executor.hpp>
@@ -41,249 +43,26 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-// What the first UID FETCH told about one message.
-struct RemoteInfo {
-  core::Uid uid = 0;
-  core::Flags flags;
-  std::uint64_t size = 0;
-  std::int64_t internaldate = 0;
-};
-
-// Receives the bodies of one folder's UID FETCH, small (data handler) or large
-// (BodySink), and collects the finished deliveries into durable batches.
-class Fetcher : public imap::BodySink {
-public:
-  Fetcher(maildir::Folder& folder, state::Db& db, std::int64_t folder_id,
-          const std::map<std::uint32_t, RemoteInfo>& by_seq,
-          const std::map<core::Uid, RemoteInfo>& by_uid, const ExecuteOptions& options,
-          Stats& stats)
-      : m_folder(folder), m_db(db), m_folder_id(folder_id), m_by_seq(by_seq), m_by_uid(by_uid),
-        m_options(options), m_stats(stats), m_batch(folder) {}
-
-  void begin(std::uint32_t seq, std::string_view, std::uint64_t) override {
-    m_current.reset();
-    const auto it = m_by_seq.find(seq);
-    if (it == m_by_seq.end()) {
-      message_error(0, fmt::format("unexpected body for message number {}", seq));
-      return;
-    }
-    m_current_uid = it->second.uid;
-    m_current = start(it->second);
-  }
-
-  void chunk(std::string_view bytes) override {
-    if (m_current) {
-      auto written = m_current->write(bytes);
-      if (!written) {
-        note(written.error(), m_current_uid);
-        m_current.reset();
-      }
-    }
-  }
-
-  void finish(const imap::Fetch& fetch) override {
-    if (!m_current) {
-      return;
-    }
-    auto delivery = std::move(m_current);
-    m_current.reset();
-    // The sink only knows the sequence number at begin(); an EXPUNGE from
-    // another client could have shifted it, so the UID must agree.
-    if (!fetch.uid || *fetch.uid != m_current_uid) {
-      message_error(m_current_uid, "the server's FETCH answer does not carry the expected UID");
-      return;
-    }
-    done(*delivery, m_current_uid);
-  }
-
-  void abort(std::string_view reason) override {
-    if (m_current) {
-      message_error(m_current_uid, fmt::format("body download aborted: {}", reason));
-    }
-    m_current.reset();
-  }
-
-  // The data handler: small bodies arrive inline.
-  void on_data(const imap::Response& response) {
-    const auto* f = std::get_if<imap::Fetch>(&response.value);
-    if (f == nullptr || !f->uid) {
-      return;
-    }
-    const auto info = m_by_uid.find(*f->uid);
-    for (const auto& body : f->bodies) {
-      if (body.section != "BODY[]" || body.streamed) {
-        continue;
-      }
-      if (info == m_by_uid.end() || !body.data) {
-        message_error(*f->uid, "the server sent no body for this UID");
-        return;
-      }
-      auto delivery = start(info->second);
-      if (!delivery) {
-        return;
-      }
-      auto written = delivery->write(*body.data);
-      if (!written) {
-        note(written.error(), *f->uid);
-        return;
-      }
-      done(*delivery, *f->uid);
-    }
-  }
-
-  // Makes the collected deliveries durable, then records them in one transaction.
-  core::Result<void> commit() {
-    if (m_batch.size() == 0) {
-      return {};
-    }
-    const auto count = m_batch.size();
-    auto committed =
-        m_batch.commit([this](const std::vector<maildir::Delivered>& items) -> core::Result<void> {
-          auto tx = m_db.begin();
-          UIDSYNC_TRY(tx);
-          for (const auto& d : items) {
-            state::MessageRow row;
-            row.folder_id = m_folder_id;
-            row.uid = d.uid;
-            row.local_name = d.name;
-            row.flags = d.flags;
-            row.size = d.content.size;
-            row.internaldate = d.internaldate;
-            row.message_id = d.content.message_id;
-            row.digest = d.content.digest;
-            UIDSYNC_TRY(m_db.put_message(row));
-          }
-          return tx->commit();
-        });
-    UIDSYNC_TRY(committed);
-    m_stats.fetched += count;
-    return {};
-  }
-
-  // The first folder- or account-scope error, if any.
-  const std::optional<core::Error>& error() const { return m_error; }
-
-private:
-  std::unique_ptr<maildir::Delivery> start(const RemoteInfo& info) {
-    auto delivery = m_folder.begin_delivery(info.uid, info.flags, info.internaldate);
-    if (!delivery) {
-      note(delivery.error(), info.uid);
-      return nullptr;
-    }
-    return std::make_unique<maildir::Delivery>(std::move(*delivery));
-  }
-
-  void done(maildir::Delivery& delivery, core::Uid uid) {
-    auto delivered = delivery.finish();
-    if (!delivered) {
-      note(delivered.error(), uid);
-      return;
-    }
-    if (delivered->content.size != m_by_uid.at(uid).size) {
-      // RFC 3501 §6.4.5: RFC822.SIZE is the size of BODY[]. Keep the message
-      // (it is what the server serves) but say so: the next run's adoption
-      // check compares sizes and would otherwise fetch it again.
-      util::logger("sync")->warn("{}: UID {}: the server announced {} bytes and sent {}",
-                                 m_folder.path().string(), uid, m_by_uid.at(uid).size,
-                                 delivered->content.size);
-    }
-    m_batch.add(std::move(*delivered));
-    if (m_batch.size() >= m_options.batch_size && !m_error) {
-      auto committed = commit();
-      if (!committed) {
-        note(committed.error(), uid);
-      }
-    }
-  }
-
-  void message_error(core::Uid uid, const std::string& what) {
-    note({core::Scope::message, what, "the next sync tries again"}, uid);
-  }
-
-  void note(const core::Error& error, core::Uid uid) {
-    if (error.scope == core::Scope::message) {
-      util::logger("sync")->warn("{}: UID {}: {}", m_folder.path().string(), uid, error.what());
-      ++m_stats.failed;
-    } else if (!m_error) {
-      m_error = error;
-    }
-  }
-
-  maildir::Folder& m_folder;
-  state::Db& m_db;
-  std::int64_t m_folder_id;
-  const std::map<std::uint32_t, RemoteInfo>& m_by_seq;
-  const std::map<core::Uid, RemoteInfo>& m_by_uid;
-  const ExecuteOptions& m_options;
-  Stats& m_stats;
-  maildir::Batch m_batch;
-  std::unique_ptr<maildir::Delivery> m_current;
-  core::Uid m_current_uid = 0;
-  std::optional<core::Error> m_error;
-};
-
-// Runs `commands` pipelined; `on_data` gets their untagged data. Fails with
-// Scope::folder naming `what` on the first NO/BAD, Scope::account if the
-// connection ends or `timeout` passes without progress.
-core::Result<void> run_all(imap::Session& session, std::vector<imap::Command> commands,
-                           const imap::DataHandler& on_data, std::chrono::milliseconds timeout,
-                           const std::string& what) {
-  std::size_t left = commands.size();
-  std::optional<imap::Tagged> failed;
-  for (auto& c : commands) {
-    session.submit(
-        std::move(c),
-        [&](const imap::Tagged& t) {
-          --left;
-          if (t.status != imap::Status::ok && !failed) {
-            failed = t;
-          }
-        },
-        on_data);
-  }
-  while (left > 0) {
-    const std::size_t before = left;
-    auto ran = session.run_until([&] { return left < before || left == 0; }, timeout);
-    UIDSYNC_TRY(ran);
-    if (!*ran) {
-      return core::fail(
-          core::Scope::account,
-          fmt::format("{}: no answer from the server for {} s", what,
-                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count()),
-          "check the connection, or raise the account's timeout");
-    }
-  }
-  if (failed) {
-    return core::fail(
-        core::Scope::folder,
-        fmt::format("{}: the server answered {} {}", what, to_string(failed->status), failed->text),
-        "the next sync tries this folder again");
-  }
-  return {};
-}
-
-std::vector<imap::Command> store_commands(const std::vector<FlagChange>& changes) {
-  std::vector<imap::Command> out;
-  for (const auto& change : changes) {
-    for (const auto& [flags, op] :
-         {std::pair{change.add, "+FLAGS.SILENT"}, std::pair{change.remove, "-FLAGS.SILENT"}}) {
-      if (flags.empty()) {
-        continue;
-      }
-      auto c = imap::CommandBuilder("UID STORE")
-                   .number(change.uid)
-                   .raw(op)
-                   .raw(flags_to_imap(flags))
-                   .build();
-      if (c) {
-        out.push_back(std::move(*c));
-      }
-    }
-  }
-  return out;
-}
-
 } // namespace
+
+Stats& Stats::operator+=(const Stats& other) {
+  fetched += other.fetched;
+  adopted += other.adopted;
+  remote_flags += other.remote_flags;
+  local_flags += other.local_flags;
+  local_deletes += other.local_deletes;
+  remote_deletes += other.remote_deletes;
+  appended += other.appended;
+  appends_pending += other.appends_pending;
+  held += other.held;
+  failed += other.failed;
+  quarantined += other.quarantined;
+  quarantine_waiting += other.quarantine_waiting;
+  released += other.released;
+  anomalies += other.anomalies;
+  bytes += other.bytes;
+  return *this;
+}
 
 void BodyRouter::begin(std::uint32_t seq, std::string_view section, std::uint64_t size) {
   if (m_target != nullptr) {
@@ -381,18 +160,20 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   const auto log = util::logger("sync");
   const auto where = "folder " + row.name;
 
-  // 1. SELECT (read-write: flags and deletions are written back; EXAMINE for a dry run).
-  session.reset_mailbox();
-  auto select =
-      imap::select_command(row.name, options.dry_run, std::nullopt, false, session.literal_mode());
-  UIDSYNC_TRY(select);
-  UIDSYNC_TRY(session.execute(*select, options.timeout));
-  const auto& mailbox = session.mailbox();
-  if (!mailbox.uidvalidity || *mailbox.uidvalidity == 0 || *mailbox.uidvalidity > UINT32_MAX) {
-    return core::fail(core::Scope::folder, where + ": the server sent no usable UIDVALIDITY",
-                      "RFC 3501 §2.3.1.1 requires one; report this to the server's operator");
+  // 1. The state, then the server's side (SELECT, then UID, flags, size and
+  // INTERNALDATE of its messages).
+  auto state_rows = db.messages(row.id);
+  UIDSYNC_TRY(state_rows);
+  std::map<core::Uid, state::MessageRow> rows;
+  std::vector<StateRow> state;
+  for (auto& r : *state_rows) {
+    state.push_back({r.uid, message_key(r.local_name), r.flags, r.size});
+    rows[r.uid] = std::move(r);
   }
-  const auto uidvalidity = static_cast<core::UidValidity>(*mailbox.uidvalidity);
+  auto view = detail::read_remote(session, row, rows, options, where);
+  UIDSYNC_TRY(view);
+  const auto& by_uid = view->by_uid;
+  const auto uidvalidity = view->uidvalidity;
   if (row.uidvalidity != 0 && row.uidvalidity != uidvalidity) {
     return core::fail(core::Scope::folder,
                       fmt::format("{}: UIDVALIDITY changed from {} to {}; re-pairing is not "
@@ -400,40 +181,13 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
                                   where, row.uidvalidity, uidvalidity),
                       "move the local folder and its state aside and sync it afresh");
   }
-
-  // 2. The server's side: UID, flags, size (and INTERNALDATE for the delivery).
-  std::map<std::uint32_t, RemoteInfo> by_seq;
-  std::map<core::Uid, RemoteInfo> by_uid;
-  if (mailbox.exists > 0) {
-    auto list = imap::CommandBuilder("UID FETCH")
-                    .raw("1:*")
-                    .raw("(UID FLAGS RFC822.SIZE INTERNALDATE)")
-                    .build();
-    UIDSYNC_TRY(list);
-    UIDSYNC_TRY(run_all(
-        session, {std::move(*list)},
-        [&](const imap::Response& r) {
-          const auto* f = std::get_if<imap::Fetch>(&r.value);
-          if (f == nullptr || !f->uid || *f->uid == 0) {
-            return;
-          }
-          RemoteInfo info;
-          info.uid = *f->uid;
-          info.flags = flags_from_imap(f->flags.value_or(std::vector<std::string>{}));
-          info.size = f->rfc822_size.value_or(0);
-          info.internaldate =
-              f->internal_date ? parse_internaldate(*f->internal_date).value_or(0) : 0;
-          by_seq[f->seq] = info;
-          by_uid[info.uid] = info;
-        },
-        options.timeout, where + ": UID FETCH 1:*"));
-  }
   std::vector<RemoteMsg> remote;
+  remote.reserve(by_uid.size());
   for (const auto& [uid, info] : by_uid) {
     remote.push_back({uid, info.flags, info.size});
   }
 
-  // 3. The local side and the state.
+  // 2. The local side.
   auto scan = folder.scan();
   UIDSYNC_TRY(scan);
   std::vector<LocalMsg> local;
@@ -442,14 +196,6 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     const auto key = message_key(m.name);
     local.push_back({key, m.uid, m.flags, m.size});
     name_of[key] = m.name;
-  }
-  auto state_rows = db.messages(row.id);
-  UIDSYNC_TRY(state_rows);
-  std::map<core::Uid, state::MessageRow> rows;
-  std::vector<StateRow> state;
-  for (auto& r : *state_rows) {
-    state.push_back({r.uid, message_key(r.local_name), r.flags, r.size});
-    rows[r.uid] = std::move(r);
   }
 
   Plan plan = plan_folder(remote, local, state, options.plan);
@@ -476,26 +222,11 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     return {};
   };
 
-  // 4. Fetch: file durable first, then its state row (Batch::commit's order).
-  if (!plan.fetch.empty()) {
-    Fetcher fetcher(folder, db, row.id, by_seq, by_uid, options, stats);
-    router.set_target(&fetcher);
-    auto fetched = run_all(
-        session,
-        imap::uid_set_commands("UID FETCH", imap::UidSet::of(plan.fetch),
-                               "(UID FLAGS INTERNALDATE BODY.PEEK[])"),
-        [&](const imap::Response& r) { fetcher.on_data(r); }, options.timeout,
-        where + ": UID FETCH (bodies)");
-    router.set_target(nullptr);
-    if (fetcher.error()) {
-      return util::unexpected(*fetcher.error());
-    }
-    // What arrived is kept even if a later command failed.
-    UIDSYNC_TRY(fetcher.commit());
-    UIDSYNC_TRY(fetched);
-  }
+  // 3. Fetch: file durable first, then its state row (Batch::commit's order).
+  UIDSYNC_TRY(
+      detail::fetch_bodies(session, router, folder, db, row, plan.fetch, *view, options, stats));
 
-  // 5. Adoptions: the file already is the message; record the pair.
+  // 4. Adoptions: the file already is the message; record the pair.
   for (const auto& a : plan.adopt) {
     state::MessageRow r;
     r.folder_id = row.id;
@@ -515,10 +246,10 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     ++stats.adopted;
   }
 
-  // 6. Flags, server side then local side, then the agreed flags in the state.
+  // 5. Flags, server side then local side, then the agreed flags in the state.
   if (!plan.remote_flags.empty()) {
-    UIDSYNC_TRY(run_all(session, store_commands(plan.remote_flags), {}, options.timeout,
-                        where + ": UID STORE"));
+    UIDSYNC_TRY(detail::run_all(session, detail::store_commands(plan.remote_flags), {},
+                                options.timeout, where + ": UID STORE"));
     stats.remote_flags += plan.remote_flags.size();
   }
   for (const auto& f : plan.local_flags) {
@@ -543,7 +274,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     }
   }
 
-  // 7. Deletions. Local: the server expunged the UID.
+  // 6. Deletions. Local: the server expunged the UID.
   for (const auto& key : plan.local_deletes) {
     auto removed = folder.expunge(name_of.at(key));
     if (!removed) {
@@ -572,8 +303,8 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
       auto commands = imap::uid_set_commands("UID STORE", set, "+FLAGS.SILENT (\\Deleted)");
       auto expunges = imap::uid_set_commands("UID EXPUNGE", set, "");
       std::move(expunges.begin(), expunges.end(), std::back_inserter(commands));
-      UIDSYNC_TRY(
-          run_all(session, std::move(commands), {}, options.timeout, where + ": UID EXPUNGE"));
+      UIDSYNC_TRY(detail::run_all(session, std::move(commands), {}, options.timeout,
+                                  where + ": UID EXPUNGE"));
       for (const core::Uid uid : plan.remote_deletes) {
         UIDSYNC_TRY(db.delete_message(row.id, uid));
         rows.erase(uid);

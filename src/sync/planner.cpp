@@ -13,9 +13,15 @@ namespace {
 using core::Flags;
 using core::Uid;
 
-Flags operator&(Flags a, Flags b) { return Flags(static_cast<std::uint8_t>(a.bits() & b.bits())); }
-Flags operator|(Flags a, Flags b) { return Flags(static_cast<std::uint8_t>(a.bits() | b.bits())); }
-Flags operator~(Flags a) { return Flags(static_cast<std::uint8_t>(~a.bits() & 0x3f)); }
+Flags operator&(Flags a, Flags b) {
+  return Flags(static_cast<std::uint8_t>(a.bits() & b.bits()));
+}
+Flags operator|(Flags a, Flags b) {
+  return Flags(static_cast<std::uint8_t>(a.bits() | b.bits()));
+}
+Flags operator~(Flags a) {
+  return Flags(static_cast<std::uint8_t>(~a.bits() & 0x3f));
+}
 
 // Three-way flag merge against the last agreed `base`. A flag added on either side
 // is kept, even if the other side removed it (losing a \Flagged is worse than

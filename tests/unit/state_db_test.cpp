@@ -110,7 +110,8 @@ TEST_P(StateDbUpgrade, KeepsEveryRow) {
   EXPECT_EQ((*quarantined)[0].reason, "short-literal");
 
   // The tables and columns of later versions work after the upgrade.
-  ASSERT_TRUE(db.add_anomaly({(**inbox).id, AnomalyKind::uid_reused, "UID 3 changed size", 5}));
+  ASSERT_TRUE(db.add_anomaly(
+      {(**inbox).id, AnomalyKind::uid_reused, "UID 3 changed size", 5, 0, "", 0, 0}));
   auto anomalies = db.anomalies((**inbox).id);
   ASSERT_TRUE(anomalies);
   ASSERT_EQ(anomalies->size(), row.anomalies + 1);
@@ -204,7 +205,7 @@ const std::vector<BadFileRow> k_bad_files{
        open_ok(p);
        raw_exec(p, "UPDATE schema_version SET version = 99;");
      },
-     "has schema version 99, newer than this uidsync understands (3)"},
+     "has schema version 99, newer than this uidsync understands (4)"},
 };
 
 class StateDbBadFile : public ::testing::TestWithParam<BadFileRow> {};
@@ -336,6 +337,70 @@ TEST(StateDbFolder, UpdatesInPlace) {
   auto back = db.folder("Work/Projects");
   ASSERT_TRUE(back && back->has_value());
   EXPECT_EQ(**back, row);
+}
+
+TEST(StateDbAppendJournal, KeepsAnUploadUntilItIsClosed) {
+  test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  auto inbox = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4, ""});
+  ASSERT_TRUE(inbox);
+  const AppendJournalRow a{*inbox, "1700000000.M1P2.host", "<a@example.org>", 120, "ab", 9};
+  AppendJournalRow b{*inbox, "1700000001.M1P2.host", "", 7, "cd", 10};
+  ASSERT_TRUE(db.put_append(b));
+  ASSERT_TRUE(db.put_append(a));
+  b.size = 8; // an upsert replaces
+  ASSERT_TRUE(db.put_append(b));
+  auto rows = db.appends(*inbox);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(*rows, (std::vector<AppendJournalRow>{a, b}));
+  ASSERT_TRUE(db.delete_append(*inbox, a.local_key));
+  rows = db.appends(*inbox);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(*rows, std::vector<AppendJournalRow>{b});
+}
+
+TEST(StateDbQuarantine, KeepsEvidenceAndReleases) {
+  test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  auto inbox = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4, ""});
+  ASSERT_TRUE(inbox);
+  QuarantineRow q;
+  q.folder_id = *inbox;
+  q.uidvalidity = 7;
+  q.uid = 15541;
+  q.reason = "no-data";
+  q.first_seen = q.last_try = 100;
+  q.tries = 1;
+  q.next_try = 3700;
+  q.evidence = "/state/evidence/a.txt";
+  ASSERT_TRUE(db.put_quarantine(q));
+  auto rows = db.quarantine(*inbox);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(*rows, std::vector<QuarantineRow>{q});
+  ASSERT_TRUE(db.delete_quarantine(*inbox, 7, 15541));
+  rows = db.quarantine(*inbox);
+  ASSERT_TRUE(rows);
+  EXPECT_TRUE(rows->empty());
+}
+
+TEST(StateDbAnomaly, ResolvesOnlyTheOpenOnesOfAKind) {
+  test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  auto inbox = db.put_folder({0, "INBOX", 1, 2, 3, "INBOX", 4, ""});
+  ASSERT_TRUE(inbox);
+  AnomalyRow stale{*inbox, AnomalyKind::exists_mismatch, "147 EXISTS, 146 UIDs", 10, 0, "ev", 0, 0};
+  AnomalyRow reused{*inbox, AnomalyKind::uid_reused, "UID 3 changed size", 11, 3, "", 0, 0};
+  ASSERT_TRUE(db.add_anomaly(stale));
+  ASSERT_TRUE(db.add_anomaly(reused));
+  ASSERT_TRUE(db.resolve_anomalies(*inbox, AnomalyKind::exists_mismatch, 20));
+  auto rows = db.anomalies(*inbox);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 2U);
+  EXPECT_EQ((*rows)[0].resolved_at, 20);
+  EXPECT_EQ((*rows)[0].uid, 0U);
+  EXPECT_EQ((*rows)[0].evidence, "ev");
+  EXPECT_EQ((*rows)[1].resolved_at, 0);
+  EXPECT_EQ((*rows)[1].uid, 3U);
 }
 
 } // namespace

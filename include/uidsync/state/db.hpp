@@ -16,7 +16,7 @@ namespace uidsync::state {
 
 // The schema version this build writes. Older files are upgraded at open through
 // the ladder in schema.cpp; newer files are refused.
-inline constexpr int k_schema_version = 3;
+inline constexpr int k_schema_version = 4;
 
 // Persisted in message.state: never renumber.
 enum class MessageState : int {
@@ -74,6 +74,7 @@ struct QuarantineRow {
   int tries = 0;
   std::int64_t next_try = 0;
   QuarantineState state = QuarantineState::active;
+  std::string evidence; // path of the redacted transcript excerpt, may be empty
   bool operator==(const QuarantineRow&) const = default;
 };
 
@@ -82,7 +83,24 @@ struct AnomalyRow {
   AnomalyKind kind = AnomalyKind::exists_mismatch;
   std::string detail;
   std::int64_t seen_at = 0;
+  core::Uid uid = 0;            // the UID concerned, 0 when the anomaly is about the folder
+  std::string evidence;         // path of the redacted transcript excerpt, may be empty
+  std::int64_t resolved_at = 0; // unix seconds when the server was seen consistent again
+  std::int64_t id = 0;          // set when read back
   bool operator==(const AnomalyRow&) const = default;
+};
+
+// An upload in flight: written before the APPEND, removed once the message's UID
+// is recorded. A row left by an interrupted run is looked up on the server (by
+// Message-ID, then size and digest) before the file is uploaded again.
+struct AppendJournalRow {
+  std::int64_t folder_id = 0;
+  std::string local_key; // sync::message_key() of the local file
+  std::string message_id;
+  std::uint64_t size = 0;
+  std::string digest;
+  std::int64_t started_at = 0;
+  bool operator==(const AppendJournalRow&) const = default;
 };
 
 class Db;
@@ -153,8 +171,18 @@ public:
   core::Result<void> put_quarantine(const QuarantineRow& row);
   core::Result<std::vector<QuarantineRow>> quarantine(std::int64_t folder_id);
 
+  core::Result<void> delete_quarantine(std::int64_t folder_id, core::UidValidity uidvalidity,
+                                       core::Uid uid);
+
   core::Result<void> add_anomaly(const AnomalyRow& row);
-  core::Result<std::vector<AnomalyRow>> anomalies(std::int64_t folder_id);
+  core::Result<std::vector<AnomalyRow>> anomalies(std::int64_t folder_id); // by seen_at
+  // Marks every unresolved anomaly of `kind` in the folder resolved at `when`.
+  core::Result<void> resolve_anomalies(std::int64_t folder_id, AnomalyKind kind, std::int64_t when);
+
+  // The APPEND journal; `put_append` upserts by (folder_id, local_key).
+  core::Result<void> put_append(const AppendJournalRow& row);
+  core::Result<void> delete_append(std::int64_t folder_id, const std::string& local_key);
+  core::Result<std::vector<AppendJournalRow>> appends(std::int64_t folder_id); // by key
 
   struct Impl;
 

@@ -12,6 +12,7 @@
 #include <uidsync/state/db.hpp>
 #include <uidsync/sync/planner.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -23,15 +24,31 @@ namespace uidsync::sync {
 
 // What sync_folder() did (added up over folders by the caller).
 struct Stats {
-  std::size_t fetched = 0;         // new messages stored locally
-  std::size_t adopted = 0;         // local files paired with their UID without download
-  std::size_t remote_flags = 0;    // UID STORE commands that succeeded
-  std::size_t local_flags = 0;     // local files renamed for their flags
-  std::size_t local_deletes = 0;   // local files removed (expunged on the server)
-  std::size_t remote_deletes = 0;  // UIDs marked \Deleted and expunged on the server
-  std::size_t appends_pending = 0; // new local files not uploaded (APPEND is not built yet)
-  std::size_t held = 0;            // deletions held by the mass-deletion guard
-  std::size_t failed = 0;          // messages skipped by a message-scope error
+  std::size_t fetched = 0;            // new messages stored locally
+  std::size_t adopted = 0;            // local files paired with their UID without download
+  std::size_t remote_flags = 0;       // UID STORE commands that succeeded
+  std::size_t local_flags = 0;        // local files renamed for their flags
+  std::size_t local_deletes = 0;      // local files removed (expunged on the server)
+  std::size_t remote_deletes = 0;     // UIDs marked \Deleted and expunged on the server
+  std::size_t appended = 0;           // new local files uploaded with APPEND
+  std::size_t appends_pending = 0;    // new local files not uploaded this run
+  std::size_t held = 0;               // deletions held by the mass-deletion guard
+  std::size_t failed = 0;             // messages skipped by a message-scope error
+  std::size_t quarantined = 0;        // UIDs newly put into the quarantine by this run
+  std::size_t quarantine_waiting = 0; // quarantined UIDs not retried (backoff not over)
+  std::size_t released = 0;           // UIDs released from the quarantine
+  std::size_t anomalies = 0;          // server anomalies recorded by this run
+  std::uint64_t bytes = 0;            // body bytes downloaded
+
+  Stats& operator+=(const Stats& other);
+};
+
+// Live counters for a progress display, updated by the executor as bodies are
+// stored (from any worker thread) and read by whoever draws the progress line.
+struct Progress {
+  std::atomic<std::uint64_t> messages{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> folders_done{0};
 };
 
 // The BodySink to install in the session (SessionOptions::body_sink). It forwards
@@ -54,6 +71,7 @@ struct ExecuteOptions {
   bool dry_run = false; // plan only: nothing is changed on either side or in the DB
   std::chrono::milliseconds timeout{60000}; // per command round trip
   std::size_t batch_size = 100;             // deliveries per durable batch
+  Progress* progress = nullptr;             // optional; must outlive the call
 };
 
 // Syncs the server folder `row.name` (selected read-write) with `folder`, keeping
