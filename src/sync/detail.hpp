@@ -35,6 +35,12 @@ struct RemoteView {
   core::ModSeq highestmodseq = 0;             // 0 without CONDSTORE
   std::map<std::uint32_t, RemoteInfo> by_seq; // messages listed by this run, by number
   std::map<core::Uid, RemoteInfo> by_uid;     // every message on the server
+  // Every UID in the order the server listed it in this run, duplicates and 0
+  // kept (by_uid has lost them), for the anomaly checks.
+  std::vector<core::Uid> listed;
+  // True when only the changes since the stored HIGHESTMODSEQ were listed
+  // (QRESYNC) and the rest of by_uid comes from the state.
+  bool incremental = false;
 };
 
 // Selects `row.name` (EXAMINE when `options.dry_run`) and lists the server's

@@ -45,7 +45,11 @@ core::Result<RemoteView> read_remote(imap::Session& session, const state::Folder
       session, {std::move(*list)},
       [&](const imap::Response& r) {
         const auto* f = std::get_if<imap::Fetch>(&r.value);
-        if (f == nullptr || !f->uid || *f->uid == 0) {
+        if (f == nullptr || !f->uid) {
+          return;
+        }
+        view.listed.push_back(*f->uid);
+        if (*f->uid == 0) {
           return;
         }
         RemoteInfo info;
