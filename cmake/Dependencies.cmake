@@ -13,4 +13,5 @@ find_package(ZLIB REQUIRED)          # zlib1g-dev (COMPRESS=DEFLATE)
 if(UIDSYNC_TESTS)
   find_package(GTest REQUIRED)       # libgtest-dev, libgmock-dev
 endif()
+find_program(SCDOC scdoc REQUIRED)   # scdoc: the man pages in docs/man/
 
