@@ -1,179 +1,214 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// uidsync sync [ACCOUNT…]: for each account, one connection, its folders one after
-// the other through sync::sync_folder().
+// uidsync sync [ACCOUNT…]: locks the accounts, runs sync::sync_account() for each
+// (a pool of connections per account), shows progress on a terminal, reports,
+// runs post_sync_cmd, and picks the exit code.
 #include <uidsync/cli/commands.hpp>
 #include <uidsync/cli/connect.hpp>
+#include <uidsync/cli/sync_report.hpp>
 #include <uidsync/core/exit_code.hpp>
 #include <uidsync/core/paths.hpp>
-#include <uidsync/imap/session.hpp>
-#include <uidsync/maildir/layout.hpp>
-#include <uidsync/state/db.hpp>
-#include <uidsync/sync/executor.hpp>
+#include <uidsync/sync/account.hpp>
 #include <uidsync/util/lock.hpp>
 #include <uidsync/util/log.hpp>
+#include <uidsync/util/process.hpp>
 
-#include <fnmatch.h>
+#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <fstream>
-#include <memory>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
 #include <ostream>
+#include <thread>
 
 namespace uidsync::cli {
 
 namespace {
 
-// `name` matches a glob of `include` and no "!glob" of it; with non-empty
-// `restrict` (-f), also one of those.
-bool wanted(const std::string& name, const std::vector<std::string>& include,
-            const std::vector<std::string>& restrict) {
-  bool in = false;
-  for (const auto& glob : include) {
-    if (!glob.empty() && glob.front() == '!') {
-      if (::fnmatch(glob.c_str() + 1, name.c_str(), 0) == 0) {
-        return false;
-      }
-    } else if (::fnmatch(glob.c_str(), name.c_str(), 0) == 0) {
-      in = true;
-    }
+void print_plan(std::ostream& out, const sync::FolderResult& f) {
+  if (f.local_missing) {
+    out << "  " << f.name << ": the local folder does not exist yet; all of it is fetched\n";
+    return;
   }
-  if (!in || restrict.empty()) {
-    return in;
+  if (!f.plan) {
+    return;
   }
-  return std::any_of(restrict.begin(), restrict.end(), [&](const std::string& glob) {
-    return ::fnmatch(glob.c_str(), name.c_str(), 0) == 0;
-  });
+  const auto& plan = *f.plan;
+  out << "  " << f.name << ": " << plan.fetch.size() << " to fetch, " << plan.adopt.size()
+      << " to adopt, " << plan.remote_flags.size() << " server flag changes, "
+      << plan.local_flags.size() << " local flag changes, " << plan.local_deletes.size()
+      << " local deletions, " << plan.remote_deletes.size() << " server deletions, "
+      << plan.appends.size() << " uploads";
+  if (plan.held_reason != sync::HoldReason::none) {
+    out << ", " << plan.held_local_deletes.size() + plan.held_remote_deletes.size()
+        << " deletions held";
+  }
+  out << '\n';
 }
 
-struct RemoteFolder {
-  std::string name;
-  char delimiter = '\0';
+void print_summary(std::ostream& out, const std::string& account, const sync::Stats& s) {
+  out << "account " << account << ": " << s.fetched << " new, " << s.remote_flags + s.local_flags
+      << " flags, " << s.local_deletes + s.remote_deletes << " deleted";
+  if (s.adopted != 0) {
+    out << ", " << s.adopted << " adopted";
+  }
+  if (s.appended != 0) {
+    out << ", " << s.appended << " uploaded";
+  }
+  if (s.appends_pending != 0) {
+    out << ", " << s.appends_pending << " local new not uploaded";
+  }
+  if (s.held != 0) {
+    out << ", " << s.held << " deletions held";
+  }
+  if (s.quarantined != 0) {
+    out << ", " << s.quarantined << " quarantined";
+  }
+  if (s.failed != 0) {
+    out << ", " << s.failed << " failed";
+  }
+  out << '\n';
+}
+
+// The live progress line of one account on a terminal: redrawn 5 times a second
+// on `err` by its own thread, erased when the object goes away. Only built when
+// stderr is a terminal and NO_COLOR is not set (no control sequences otherwise).
+class ProgressLine {
+public:
+  ProgressLine(std::ostream& err, std::string account, const sync::Progress& progress)
+      : m_err(err), m_account(std::move(account)), m_progress(progress),
+        m_thread([this] { draw_loop(); }) {}
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  ~ProgressLine() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+    m_err << "\r\x1b[K" << std::flush;
+  }
+
+private:
+  void draw_loop() {
+    const auto start = std::chrono::steady_clock::now();
+    std::unique_lock lock(m_mutex);
+    while (!m_wake.wait_for(lock, std::chrono::milliseconds(200), [this] { return m_stop; })) {
+      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+      m_err << "\r\x1b[K"
+            << progress_line(m_account, m_progress.folders_done, m_progress.folders_total,
+                             m_progress.messages, m_progress.bytes, elapsed.count())
+            << std::flush;
+    }
+  }
+
+  std::ostream& m_err;
+  std::string m_account;
+  const sync::Progress& m_progress;
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  bool m_stop = false;
+  std::thread m_thread; // last: started once the members it uses exist
 };
 
-struct AccountRun {
-  const Context& ctx;
-  const SyncOptions& options;
-  const std::filesystem::path& state_dir;
-  imap::Trace* trace;
-  sync::Stats stats;
-  bool folder_failed = false;
+bool show_progress(const Context& ctx) {
+  return ctx.options.verbosity >= 0 &&
+         util::use_colour(::isatty(STDERR_FILENO) == 1, std::getenv("NO_COLOR"));
+}
 
-  void folder_error(const core::Account& account, const core::Error& e) {
-    ctx.report({e.scope, "account " + account.name + ": " + e.message, e.hint});
-    folder_failed = true;
+// Runs the account's post_sync_cmd with UIDSYNC_ACCOUNT set. Returns why it failed,
+// or "" when it exited 0.
+std::string run_post_sync(const core::Account& account) {
+  // No other thread runs now (the pool has joined): setenv is safe.
+  ::setenv("UIDSYNC_ACCOUNT", account.name.c_str(), 1);
+  util::ProcessOptions po;
+  po.timeout = std::chrono::minutes(10);
+  auto done = util::run_process(account.post_sync_cmd.argv, po);
+  const std::string what = "post_sync_cmd `" + account.post_sync_cmd.text + "`";
+  if (!done) {
+    return what + " failed: " + done.error();
   }
-
-  void print_plan(const std::string& folder, const sync::Plan& plan) {
-    ctx.out << "  " << folder << ": " << plan.fetch.size() << " to fetch, " << plan.adopt.size()
-            << " to adopt, " << plan.remote_flags.size() << " server flag changes, "
-            << plan.local_flags.size() << " local flag changes, " << plan.local_deletes.size()
-            << " local deletions, " << plan.remote_deletes.size() << " server deletions, "
-            << plan.appends.size() << " uploads (not built yet)";
-    if (plan.held_reason != sync::HoldReason::none) {
-      ctx.out << ", " << plan.held_local_deletes.size() + plan.held_remote_deletes.size()
-              << " deletions held";
-    }
-    ctx.out << '\n';
-  }
-
-  core::Result<void> run(const core::Account& account) {
-    auto transport = connect_account(account);
-    UIDSYNC_TRY(transport);
-    sync::BodyRouter router;
-    imap::SessionOptions so;
-    so.trace = trace;
-    so.body_sink = &router;
-    imap::Session session(**transport, so);
-    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(account.timeout);
-    // RFC 3501 §6.2: capabilities may change after login (Dovecot announces
-    // UIDPLUS only then), and the executor needs the real list.
-    UIDSYNC_TRY(session.refresh_capabilities(timeout));
-
-    auto listed = list_folders(session, timeout);
-    UIDSYNC_TRY(listed);
-    std::vector<RemoteFolder> folders;
-    for (const auto& m : *listed) {
-      if (wanted(m.name, account.folders, options.folders)) {
-        folders.push_back({m.name, m.delimiter.value_or('\0')});
-      }
-    }
-
-    auto db = state::Db::open(state_dir / (account.name + ".db"));
-    UIDSYNC_TRY(db);
-    sync::ExecuteOptions eo;
-    eo.dry_run = options.dry_run;
-    eo.timeout = timeout;
-    eo.plan.direction = account.direction == core::Direction::pull ? sync::Direction::pull
-                                                                   : sync::Direction::two_way;
-    eo.plan.guard_percent = static_cast<unsigned>(account.guard.max_delete_percent);
-    eo.plan.guard_count = static_cast<unsigned>(account.guard.max_delete_count);
-    eo.plan.allow_mass_delete = options.allow_mass_delete;
-    if (options.dry_run) {
-      ctx.out << "account " << account.name << " (dry run, nothing changed):\n";
-    }
-    for (const auto& f : folders) {
-      auto result = sync_one(account, session, router, *db, f, eo);
-      if (!result) {
-        if (result.error().scope >= core::Scope::account) {
-          return result;
-        }
-        folder_error(account, result.error());
-      }
-    }
-    (void)session.logout(timeout);
+  if (done->exit_status == 0) {
     return {};
   }
-
-  core::Result<void> sync_one(const core::Account& account, imap::Session& session,
-                              sync::BodyRouter& router, state::Db& db, const RemoteFolder& f,
-                              const sync::ExecuteOptions& eo) {
-    auto path = maildir::folder_path(account.maildir, f.name, f.delimiter,
-                                     account.layout == core::Layout::fs
-                                         ? maildir::Layout::fs
-                                         : maildir::Layout::maildir_plus_plus);
-    UIDSYNC_TRY(path);
-    auto stored = db.folder(f.name);
-    UIDSYNC_TRY(stored);
-    state::FolderRow row;
-    if (stored->has_value()) {
-      row = **stored;
-    } else {
-      row.name = f.name;
-      row.local_path = std::filesystem::relative(*path, account.maildir).string();
-    }
-    const bool exists = std::filesystem::is_directory(*path);
-    if (eo.dry_run && !exists) {
-      // Nothing local yet: everything on the server is new.
-      ctx.out << "  " << f.name << ": the local folder does not exist yet; all of it is fetched\n";
-      return {};
-    }
-    if (!eo.dry_run) {
-      std::error_code ec;
-      std::filesystem::create_directories(account.maildir, ec);
-    }
-    auto folder = maildir::Folder::open(account.maildir, *path, !eo.dry_run);
-    UIDSYNC_TRY(folder);
-    if (row.id == 0 && !eo.dry_run) {
-      auto id = db.put_folder(row);
-      UIDSYNC_TRY(id);
-      row.id = *id;
-    }
-    auto folder_options = eo;
-    // A folder synced before whose directory vanished must not delete server mail.
-    folder_options.plan.local_folder_exists = exists || row.uidvalidity == 0;
-    auto plan = sync::sync_folder(session, router, *folder, db, row, folder_options, stats);
-    UIDSYNC_TRY(plan);
-    if (eo.dry_run) {
-      print_plan(f.name, *plan);
-      return {};
-    }
-    row.last_sync = static_cast<std::int64_t>(std::time(nullptr));
-    UIDSYNC_TRY(db.put_folder(row));
-    return {};
+  std::string reason = what + " exited with status " + std::to_string(done->exit_status);
+  const auto line = done->err.substr(0, done->err.find('\n'));
+  if (!line.empty()) {
+    reason += ": " + line;
   }
-};
+  return reason;
+}
+
+AccountReport sync_one_account(const Context& ctx, const SyncOptions& options,
+                               const core::Account& account, const std::filesystem::path& state,
+                               std::ostream* trace) {
+  AccountReport report;
+  report.name = account.name;
+  auto connector = account_connector(account);
+  if (!connector) {
+    report.result.error = connector.error();
+    return report;
+  }
+  sync::AccountOptions ao;
+  ao.connect = std::move(*connector);
+  ao.db_path = state / (account.name + ".db");
+  ao.jobs = options.jobs;
+  ao.folders = options.folders;
+  ao.dry_run = options.dry_run;
+  ao.allow_mass_delete = options.allow_mass_delete;
+  ao.trace = trace;
+  sync::Progress progress;
+  ao.progress = &progress;
+  {
+    std::unique_ptr<ProgressLine> line;
+    if (show_progress(ctx)) {
+      line = std::make_unique<ProgressLine>(ctx.err, account.name, progress);
+    }
+    report.result = sync::sync_account(account, ao);
+  }
+  util::logger("cli")->debug("account {}: {} connection(s) used", account.name,
+                             report.result.connections);
+  if (report.result.ok() && !options.dry_run && !account.post_sync_cmd.empty()) {
+    report.hook_error = run_post_sync(account);
+  }
+  return report;
+}
+
+void print_account(const Context& ctx, const SyncOptions& options, const AccountReport& report) {
+  const auto& r = report.result;
+  const std::string prefix = "account " + report.name + ": ";
+  if (r.error) {
+    ctx.report({r.error->scope, prefix + r.error->message, r.error->hint});
+  }
+  for (const auto& f : r.folders) {
+    if (f.error) {
+      ctx.report({f.error->scope, prefix + f.error->message, f.error->hint});
+    }
+  }
+  if (!report.hook_error.empty()) {
+    ctx.report({core::Scope::account, prefix + report.hook_error,
+                "the sync itself completed; fix the command or remove post_sync_cmd"});
+  }
+  if (ctx.options.verbosity >= 0) {
+    for (const auto& w : r.warnings) {
+      ctx.err << "uidsync: " << prefix << w << '\n';
+    }
+  }
+  if (ctx.options.json) {
+    return;
+  }
+  if (options.dry_run) {
+    ctx.out << "account " << report.name << " (dry run, nothing changed):\n";
+    for (const auto& f : r.folders) {
+      print_plan(ctx.out, f);
+    }
+    return;
+  }
+  if (ctx.options.verbosity > 0 && !r.error) {
+    print_summary(ctx.out, report.name, r.totals);
+  }
+}
 
 } // namespace
 
@@ -211,37 +246,16 @@ int cmd_sync(const Context& ctx, const SyncOptions& options) {
     return core::to_int(core::ExitCode::usage);
   }
   int rc = core::to_int(core::ExitCode::ok);
+  std::vector<AccountReport> reports;
   for (const core::Account* account : accounts) {
-    AccountRun run{ctx, options, *state, *trace ? &(*trace)->trace : nullptr, {}, false};
-    auto done = run.run(*account);
-    if (!done) {
-      ctx.report({done.error().scope, "account " + account->name + ": " + done.error().message,
-                  done.error().hint});
-    }
-    const auto& s = run.stats;
-    if (!done || run.folder_failed) {
-      rc = core::to_int(core::ExitCode::failed);
-    } else if (s.held != 0 && rc == core::to_int(core::ExitCode::ok)) {
-      rc = core::to_int(core::ExitCode::attention); // deletions held by the guard
-    }
-    if (ctx.options.verbosity > 0 && !options.dry_run) {
-      ctx.out << "account " << account->name << ": " << s.fetched << " new, "
-              << s.remote_flags + s.local_flags << " flags, " << s.local_deletes + s.remote_deletes
-              << " deleted";
-      if (s.adopted != 0) {
-        ctx.out << ", " << s.adopted << " adopted";
-      }
-      if (s.appends_pending != 0) {
-        ctx.out << ", " << s.appends_pending << " local new not uploaded (not built yet)";
-      }
-      if (s.held != 0) {
-        ctx.out << ", " << s.held << " deletions held";
-      }
-      if (s.failed != 0) {
-        ctx.out << ", " << s.failed << " failed";
-      }
-      ctx.out << '\n';
-    }
+    auto report =
+        sync_one_account(ctx, options, *account, *state, *trace ? &(*trace)->file : nullptr);
+    print_account(ctx, options, report);
+    rc = worst_exit_code(rc, exit_code(report));
+    reports.push_back(std::move(report));
+  }
+  if (ctx.options.json) {
+    ctx.out << sync_json(reports, rc) << '\n';
   }
   return rc;
 }

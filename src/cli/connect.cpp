@@ -57,7 +57,9 @@ net::ConnectOptions connect_options(const core::Account& account) {
   return o;
 }
 
-core::Result<std::unique_ptr<net::CurlTransport>> connect_account(const core::Account& account) {
+namespace {
+
+core::Result<net::ConnectOptions> options_with_secret(const core::Account& account) {
   net::ConnectOptions o = connect_options(account);
   auto secret = uses_token(account.auth)
                     ? run_secret_command(account.oauth2_token_cmd,
@@ -66,27 +68,31 @@ core::Result<std::unique_ptr<net::CurlTransport>> connect_account(const core::Ac
                     : resolve_password(account);
   UIDSYNC_TRY(secret);
   o.secret = std::move(*secret);
-  return net::CurlTransport::connect(o);
+  return o;
+}
+
+} // namespace
+
+core::Result<std::unique_ptr<net::CurlTransport>> connect_account(const core::Account& account) {
+  auto o = options_with_secret(account);
+  UIDSYNC_TRY(o);
+  return net::CurlTransport::connect(*o);
+}
+
+core::Result<sync::Connector> account_connector(const core::Account& account) {
+  auto o = options_with_secret(account);
+  UIDSYNC_TRY(o);
+  return sync::Connector(
+      [options = std::move(*o)]() -> core::Result<std::unique_ptr<net::Transport>> {
+        auto t = net::CurlTransport::connect(options);
+        UIDSYNC_TRY(t);
+        return std::unique_ptr<net::Transport>(std::move(*t));
+      });
 }
 
 core::Result<std::vector<imap::MailboxList>> list_folders(imap::Session& session,
                                                           std::chrono::milliseconds timeout) {
-  std::vector<imap::MailboxList> folders;
-  auto list = imap::CommandBuilder("LIST").raw("\"\"").raw("\"*\"").build();
-  UIDSYNC_TRY(list);
-  UIDSYNC_TRY(session.execute(*list, timeout, [&folders](const imap::Response& r) {
-    const auto* m = std::get_if<imap::MailboxList>(&r.value);
-    if (m == nullptr || m->lsub) {
-      return;
-    }
-    for (const auto& a : m->attributes) {
-      if (a == "\\Noselect" || a == "\\NoSelect" || a == "\\NonExistent") {
-        return;
-      }
-    }
-    folders.push_back(*m);
-  }));
-  return folders;
+  return sync::list_server_folders(session, timeout);
 }
 
 core::Result<std::unique_ptr<TraceOutput>> open_trace(const std::filesystem::path& path) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Redacted protocol transcript.
-#include <uidsync/imap/trace.hpp>
-
 #include "syntax.hpp"
+
+#include <uidsync/imap/trace.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -52,7 +52,12 @@ void Trace::emit(Side& side, std::string line) {
   } else if (!m_auth_tag.empty() && word(line, 0) == m_auth_tag) {
     m_auth_tag.clear();
   }
-  m_out << side.prefix << ": " << line << '\n';
+  if (m_lock != nullptr) {
+    std::lock_guard guard(*m_lock);
+    m_out << m_prefix << side.prefix << ": " << line << '\n';
+  } else {
+    m_out << m_prefix << side.prefix << ": " << line << '\n';
+  }
 }
 
 void Trace::feed(Side& side, std::string_view bytes) {

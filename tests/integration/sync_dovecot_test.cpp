@@ -4,6 +4,7 @@
 // both ways, a server expunge removes the local file, and --dry-run changes nothing.
 // Each test syncs only its own folders (-f), so tests do not see each other's mail.
 #include "support/dovecot.hpp"
+#include "support/sync_cli.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -19,65 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Dovecot stores what doveadm save gets (LF here) and serves it with CRLF
-// (RFC 3501 §2.3.1 / RFC 5322 line endings).
-std::string crlf(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == '\n') {
-      out += '\r';
-    }
-    out += c;
-  }
-  return out;
-}
-
-std::string message(const std::string& id, std::size_t body_bytes = 0) {
-  std::string body = "hello from " + id + "\n";
-  for (std::size_t i = 0; i < body_bytes / 64; ++i) {
-    body += std::string(63, static_cast<char>('a' + i % 26)) + "\n";
-  }
-  return "From: a@example.org\nSubject: " + id + "\nMessage-ID: <" + id + "@example.org>\n\n" +
-         body;
-}
-
-// file name ("cur/…" or "new/…") -> content, of one local folder.
-std::map<std::string, std::string> local_files(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const char* sub : {"cur", "new"}) {
-    if (!fs::is_directory(dir / sub)) {
-      continue;
-    }
-    for (const auto& e : fs::directory_iterator(dir / sub)) {
-      out[std::string(sub) + "/" + e.path().filename().string()] = read_file(e.path());
-    }
-  }
-  return out;
-}
-
-// The file whose content contains `id`'s Message-ID; empty if none.
-std::string file_with(const std::map<std::string, std::string>& files, const std::string& id) {
-  for (const auto& [name, content] : files) {
-    if (content.find("<" + id + "@example.org>") != std::string::npos) {
-      return name;
-    }
-  }
-  return {};
-}
-
 class SyncDovecot : public DovecotSuite {
 protected:
   void SetUp() override {
     DovecotSuite::SetUp();
-    write_file(m_dir / "password", s_dovecot->password() + "\n");
-    write_file(m_dir / "config.toml",
-               "[general]\nstate_dir = \"" + (m_dir / "state").string() +
-                   "\"\n\n[accounts.demo]\nhost = \"" + s_dovecot->host() +
-                   "\"\nport = " + std::to_string(s_dovecot->port()) +
-                   "\ntls = \"starttls\"\nca_file = \"" + s_dovecot->ca_file().string() +
-                   "\"\nuser = \"" + s_dovecot->user() + "\"\npassword_cmd = [\"cat\", \"" +
-                   (m_dir / "password").string() + "\"]\nmaildir = \"" + (m_dir / "Mail").string() +
-                   "\"\nfolders = [\"*\", \"!*/Skipped\"]\n");
+    write_sync_config(m_dir, *s_dovecot);
   }
 
   // Runs the binary on the folders matching `glob` only.

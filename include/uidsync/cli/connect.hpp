@@ -8,6 +8,7 @@
 #include <uidsync/core/error.hpp>
 #include <uidsync/imap/session.hpp>
 #include <uidsync/net/curl_transport.hpp>
+#include <uidsync/sync/account.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -23,6 +24,11 @@ net::ConnectOptions connect_options(const core::Account& account);
 // Resolves the account's secret and connects. The result is authenticated.
 // Fails (Scope::account) with the transport's or the secret source's message.
 core::Result<std::unique_ptr<net::CurlTransport>> connect_account(const core::Account& account);
+
+// Resolves the account's secret once (running password_cmd or oauth2_token_cmd
+// once) and returns a thread-safe connector for the account runner, which may
+// connect several times. Fails (Scope::account) like connect_account().
+core::Result<sync::Connector> account_connector(const core::Account& account);
 
 // The selectable folders (LIST "" "*" without \Noselect/\NonExistent entries).
 // Fails with the session's error.

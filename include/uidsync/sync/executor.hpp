@@ -49,6 +49,7 @@ struct Progress {
   std::atomic<std::uint64_t> messages{0};
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::uint64_t> folders_done{0};
+  std::atomic<std::uint64_t> folders_total{0}; // set by the account runner once it has listed
 };
 
 // The BodySink to install in the session (SessionOptions::body_sink). It forwards

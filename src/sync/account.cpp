@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The account runner: folder list, local-only folders, and the connection pool.
+#include <uidsync/imap/command.hpp>
+#include <uidsync/imap/trace.hpp>
+#include <uidsync/maildir/folder.hpp>
+#include <uidsync/maildir/layout.hpp>
+#include <uidsync/maildir/listing.hpp>
+#include <uidsync/state/db.hpp>
+#include <uidsync/sync/account.hpp>
+#include <uidsync/util/log.hpp>
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace uidsync::sync {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool is_inbox(std::string_view name) {
+  return iequals(name, "INBOX");
+}
+
+// Two server names are the same folder; INBOX is case-insensitive (RFC 3501 §5.1).
+bool same_folder(std::string_view a, std::string_view b) {
+  return a == b || (is_inbox(a) && is_inbox(b));
+}
+
+// The sync order: INBOX first, then by name.
+bool sync_before(const std::string& a, const std::string& b) {
+  const bool ai = is_inbox(a);
+  const bool bi = is_inbox(b);
+  return ai != bi ? ai : a < b;
+}
+
+maildir::Layout layout_of(const core::Account& account) {
+  return account.layout == core::Layout::fs ? maildir::Layout::fs
+                                            : maildir::Layout::maildir_plus_plus;
+}
+
+// One connection of the pool, with what hangs on it. The session refers to the
+// transport, the trace and the router: they are declared first, so destroyed last.
+struct Connection {
+  std::unique_ptr<net::Transport> transport;
+  std::unique_ptr<imap::Trace> trace;
+  std::unique_ptr<BodyRouter> router;
+  std::unique_ptr<imap::Session> session;
+};
+
+// A folder to sync.
+struct Target {
+  std::string name;
+  char delimiter = '\0';
+  std::vector<std::string> special_use;
+  bool created = false;
+};
+
+class Runner {
+public:
+  Runner(const core::Account& account, const AccountOptions& options, AccountResult& result)
+      : m_account(account), m_options(options), m_result(result),
+        m_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(account.timeout)) {}
+
+  void run();
+
+private:
+  core::Result<std::unique_ptr<Connection>> connect();
+  void create_local_only(Connection& connection, state::Db& db,
+                         const std::vector<imap::MailboxList>& listed, char delimiter,
+                         std::vector<Target>& targets);
+  void work(std::unique_ptr<Connection> connection);
+  core::Result<void> sync_one(Connection& connection, state::Db& db, const Target& target,
+                              FolderResult& result);
+  std::optional<std::size_t> next();
+  void give_up(std::size_t index, const core::Error& error);
+  void finish(std::size_t index);
+
+  const core::Account& m_account;
+  const AccountOptions& m_options;
+  AccountResult& m_result;
+  std::chrono::milliseconds m_timeout;
+  std::vector<Target> m_targets; // m_result.folders[i] is m_targets[i]'s result
+  std::mutex m_trace_lock;
+  std::atomic<std::size_t> m_connections{0};
+  std::mutex m_lock; // guards the members below and m_result.totals
+  std::deque<std::size_t> m_queue;
+  std::size_t m_active = 0; // workers still running
+};
+
+core::Result<std::unique_ptr<Connection>> Runner::connect() {
+  auto transport = m_options.connect();
+  UIDSYNC_TRY(transport);
+  const std::size_t number = ++m_connections;
+  auto c = std::make_unique<Connection>();
+  c->transport = std::move(*transport);
+  c->router = std::make_unique<BodyRouter>();
+  imap::SessionOptions so;
+  if (m_options.trace != nullptr) {
+    c->trace = std::make_unique<imap::Trace>(*m_options.trace, &m_trace_lock,
+                                             "[" + std::to_string(number) + "] ");
+    so.trace = c->trace.get();
+  }
+  so.body_sink = c->router.get();
+  c->session = std::make_unique<imap::Session>(*c->transport, so);
+  // RFC 3501 §6.2: capabilities may change after login (Dovecot announces
+  // UIDPLUS only then), and the executor needs the real list.
+  UIDSYNC_TRY(c->session->refresh_capabilities(m_timeout));
+  util::logger("sync")->debug("account {}: connection {} is up", m_account.name, number);
+  return c;
+}
+
+void Runner::run() {
+  auto db = state::Db::open(m_options.db_path);
+  if (!db) {
+    m_result.error = db.error();
+    return;
+  }
+  auto first = connect();
+  if (!first) {
+    m_result.error = first.error();
+    return;
+  }
+  auto listed = list_server_folders(*(*first)->session, m_timeout, true);
+  if (!listed) {
+    m_result.error = listed.error();
+    return;
+  }
+  char delimiter = '/';
+  for (const auto& m : *listed) {
+    if (m.delimiter) {
+      delimiter = *m.delimiter;
+      break;
+    }
+  }
+  const auto selectable = [](const imap::MailboxList& m) {
+    return std::none_of(m.attributes.begin(), m.attributes.end(), [](const std::string& a) {
+      return iequals(a, "\\Noselect") || iequals(a, "\\NonExistent");
+    });
+  };
+  for (const auto& m : *listed) {
+    if (!m.lsub && selectable(m) && folder_wanted(m.name, m_account.folders, m_options.folders)) {
+      m_targets.push_back({m.name, m.delimiter.value_or('\0'), special_use(m.attributes), false});
+    }
+  }
+  create_local_only(**first, *db, *listed, delimiter, m_targets);
+  std::stable_sort(m_targets.begin(), m_targets.end(),
+                   [](const Target& a, const Target& b) { return sync_before(a.name, b.name); });
+  for (const auto& t : m_targets) {
+    FolderResult f;
+    f.name = t.name;
+    f.special_use = t.special_use;
+    f.created_on_server = t.created;
+    auto path = maildir::folder_path(m_account.maildir, t.name, t.delimiter, layout_of(m_account));
+    if (path) {
+      f.path = *path;
+    }
+    m_result.folders.push_back(std::move(f));
+  }
+  if (m_options.progress != nullptr) {
+    m_options.progress->folders_total = m_targets.size();
+  }
+  if (m_targets.empty()) {
+    (void)(*first)->session->logout(m_timeout);
+    return;
+  }
+  const int jobs = m_options.jobs > 0 ? m_options.jobs : m_account.max_connections;
+  const std::size_t n =
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::max(jobs, 1)), 1, m_targets.size());
+  for (std::size_t i = 0; i < m_targets.size(); ++i) {
+    m_queue.push_back(i);
+  }
+  m_active = n;
+  std::vector<std::thread> workers;
+  workers.reserve(n - 1);
+  for (std::size_t i = 1; i < n; ++i) {
+    workers.emplace_back([this] { work(nullptr); });
+  }
+  // The listing connection is the first worker's: one login less.
+  work(std::move(*first));
+  for (auto& w : workers) {
+    w.join();
+  }
+}
+
+void Runner::create_local_only(Connection& connection, state::Db& db,
+                               const std::vector<imap::MailboxList>& listed, char delimiter,
+                               std::vector<Target>& targets) {
+  auto log = util::logger("sync");
+  auto local = maildir::list_folders(m_account.maildir, layout_of(m_account));
+  if (!local) {
+    m_result.warnings.push_back(local.error().what());
+    return;
+  }
+  for (const auto& lf : *local) {
+    std::string name = lf.name;
+    if (delimiter != '/') {
+      std::replace(name.begin(), name.end(), '/', delimiter);
+    }
+    const bool on_server = std::any_of(listed.begin(), listed.end(), [&](const auto& m) {
+      return same_folder(m.name, name) || same_folder(m.name, lf.name);
+    });
+    if (on_server || !folder_wanted(name, m_account.folders, m_options.folders)) {
+      continue;
+    }
+    // Only a name that maps back onto this very directory is the same folder.
+    auto back = maildir::folder_path(m_account.maildir, name, delimiter, layout_of(m_account));
+    if (!back || back->lexically_normal() != lf.path.lexically_normal()) {
+      m_result.warnings.push_back("local folder " + lf.path.string() +
+                                  " has no name on the server (its name would map to another "
+                                  "directory or is unsafe); it is not synced");
+      continue;
+    }
+    auto row = db.folder(name);
+    if (!row) {
+      m_result.warnings.push_back(row.error().what());
+      continue;
+    }
+    if (row->has_value()) {
+      m_result.warnings.push_back(
+          "folder " + name + " was deleted on the server; its local copy is kept at " +
+          lf.path.string() +
+          "; remove it to forget it, or create the folder on the server again to sync it");
+      continue;
+    }
+    if (m_account.direction == core::Direction::pull) {
+      log->info("account {}: local folder {} is not on the server; pull mode never creates "
+                "server folders",
+                m_account.name, name);
+      continue;
+    }
+    if (m_options.dry_run) {
+      m_result.warnings.push_back("folder " + name +
+                                  " exists only locally; a real run creates it on the server");
+      continue;
+    }
+    auto create = imap::CommandBuilder("CREATE").mailbox(name).build();
+    if (create) {
+      auto done = connection.session->execute(*create, m_timeout);
+      if (!done) {
+        create = util::unexpected(done.error());
+      }
+    }
+    if (!create) {
+      m_result.warnings.push_back("could not create folder " + name + " on the server (" +
+                                  create.error().message + "); it is not synced");
+      continue;
+    }
+    log->info("account {}: created folder {} on the server", m_account.name, name);
+    targets.push_back({name, delimiter, {}, true});
+  }
+}
+
+std::optional<std::size_t> Runner::next() {
+  std::lock_guard lock(m_lock);
+  if (m_queue.empty()) {
+    --m_active;
+    return std::nullopt;
+  }
+  const auto index = m_queue.front();
+  m_queue.pop_front();
+  return index;
+}
+
+void Runner::give_up(std::size_t index, const core::Error& error) {
+  std::lock_guard lock(m_lock);
+  if (m_active > 1) {
+    // Others still have connections: they take the folder over.
+    m_queue.push_front(index);
+    --m_active;
+    return;
+  }
+  --m_active;
+  m_result.folders[index].error = error;
+  for (const auto rest : m_queue) {
+    m_result.folders[rest].error =
+        core::Error{error.scope, "folder " + m_targets[rest].name + " not synced: " + error.message,
+                    error.hint};
+  }
+  m_queue.clear();
+}
+
+void Runner::finish(std::size_t index) {
+  std::lock_guard lock(m_lock);
+  m_result.totals += m_result.folders[index].stats;
+  if (m_options.progress != nullptr) {
+    ++m_options.progress->folders_done;
+  }
+}
+
+void Runner::work(std::unique_ptr<Connection> connection) {
+  auto log = util::logger("sync");
+  // One Db handle per thread (see state::Db): never shared.
+  auto db = state::Db::open(m_options.db_path);
+  std::optional<core::Error> broken; // why this worker cannot sync anything
+  if (!db) {
+    broken = db.error();
+  } else if (!connection) {
+    // Connect before taking a folder, so the pool has its size from the start.
+    auto opened = connect();
+    if (opened) {
+      connection = std::move(*opened);
+    } else {
+      broken = opened.error();
+    }
+  }
+  while (auto index = next()) {
+    if (broken) {
+      give_up(*index, *broken);
+      return;
+    }
+    FolderResult& result = m_result.folders[*index];
+    const Target& target = m_targets[*index];
+    while (true) {
+      if (!connection) {
+        auto opened = connect();
+        if (!opened) {
+          give_up(*index, opened.error());
+          return;
+        }
+        connection = std::move(*opened);
+      }
+      auto done = sync_one(*connection, *db, target, result);
+      if (done) {
+        break;
+      }
+      if (done.error().scope < core::Scope::account) {
+        result.error = done.error();
+        break;
+      }
+      connection.reset(); // the session is unusable after a connection-level failure
+      if (result.reconnects >= m_options.max_reconnects) {
+        result.error = done.error();
+        break;
+      }
+      ++result.reconnects;
+      log->warn("account {}: folder {}: {}; reconnecting ({} of {})", m_account.name, target.name,
+                done.error().message, result.reconnects, m_options.max_reconnects);
+    }
+    finish(*index);
+  }
+  if (connection) {
+    (void)connection->session->logout(m_timeout);
+  }
+}
+
+core::Result<void> Runner::sync_one(Connection& connection, state::Db& db, const Target& target,
+                                    FolderResult& result) {
+  auto path =
+      maildir::folder_path(m_account.maildir, target.name, target.delimiter, layout_of(m_account));
+  UIDSYNC_TRY(path);
+  auto stored = db.folder(target.name);
+  UIDSYNC_TRY(stored);
+  state::FolderRow row;
+  if (stored->has_value()) {
+    row = **stored;
+  } else {
+    row.name = target.name;
+    row.local_path = fs::relative(*path, m_account.maildir).string();
+  }
+  const bool exists = fs::is_directory(*path);
+  if (m_options.dry_run && !exists) {
+    result.local_missing = true; // nothing local yet: everything on the server is new
+    return {};
+  }
+  if (!m_options.dry_run) {
+    std::error_code ec;
+    fs::create_directories(m_account.maildir, ec);
+  }
+  auto folder = maildir::Folder::open(m_account.maildir, *path, !m_options.dry_run);
+  UIDSYNC_TRY(folder);
+  if (row.id == 0 && !m_options.dry_run) {
+    auto id = db.put_folder(row);
+    UIDSYNC_TRY(id);
+    row.id = *id;
+  }
+  ExecuteOptions eo;
+  eo.dry_run = m_options.dry_run;
+  eo.timeout = m_timeout;
+  eo.progress = m_options.progress;
+  eo.plan.direction =
+      m_account.direction == core::Direction::pull ? Direction::pull : Direction::two_way;
+  eo.plan.guard_percent = static_cast<unsigned>(m_account.guard.max_delete_percent);
+  eo.plan.guard_count = static_cast<unsigned>(m_account.guard.max_delete_count);
+  eo.plan.allow_mass_delete = m_options.allow_mass_delete;
+  // A folder synced before whose directory vanished must not delete server mail.
+  eo.plan.local_folder_exists = exists || row.uidvalidity == 0;
+  auto plan =
+      sync_folder(*connection.session, *connection.router, *folder, db, row, eo, result.stats);
+  UIDSYNC_TRY(plan);
+  if (m_options.dry_run) {
+    result.plan = std::move(*plan);
+    return {};
+  }
+  row.last_sync = static_cast<std::int64_t>(std::time(nullptr));
+  UIDSYNC_TRY(db.put_folder(row));
+  return {};
+}
+
+} // namespace
+
+bool AccountResult::ok() const {
+  return !error && std::none_of(folders.begin(), folders.end(),
+                                [](const FolderResult& f) { return f.error.has_value(); });
+}
+
+AccountResult sync_account(const core::Account& account, const AccountOptions& options) {
+  AccountResult result;
+  Runner runner(account, options, result);
+  runner.run();
+  return result;
+}
+
+bool folder_wanted(const std::string& name, const std::vector<std::string>& include,
+                   const std::vector<std::string>& restrict) {
+  bool in = false;
+  for (const auto& glob : include) {
+    if (!glob.empty() && glob.front() == '!') {
+      if (::fnmatch(glob.c_str() + 1, name.c_str(), 0) == 0) {
+        return false;
+      }
+    } else if (::fnmatch(glob.c_str(), name.c_str(), 0) == 0) {
+      in = true;
+    }
+  }
+  if (!in || restrict.empty()) {
+    return in;
+  }
+  return std::any_of(restrict.begin(), restrict.end(), [&](const std::string& glob) {
+    return ::fnmatch(glob.c_str(), name.c_str(), 0) == 0;
+  });
+}
+
+void sort_for_sync(std::vector<std::string>& names) {
+  std::stable_sort(names.begin(), names.end(), sync_before);
+}
+
+core::Result<std::vector<imap::MailboxList>>
+list_server_folders(imap::Session& session, std::chrono::milliseconds timeout, bool all) {
+  std::vector<imap::MailboxList> folders;
+  auto list = imap::CommandBuilder("LIST").raw("\"\"").raw("\"*\"").build();
+  UIDSYNC_TRY(list);
+  UIDSYNC_TRY(session.execute(*list, timeout, [&folders, all](const imap::Response& r) {
+    const auto* m = std::get_if<imap::MailboxList>(&r.value);
+    if (m == nullptr || m->lsub) {
+      return;
+    }
+    const bool selectable =
+        std::none_of(m->attributes.begin(), m->attributes.end(), [](const std::string& a) {
+          return iequals(a, "\\Noselect") || iequals(a, "\\NonExistent");
+        });
+    if (all || selectable) {
+      folders.push_back(*m);
+    }
+  }));
+  return folders;
+}
+
+std::vector<std::string> special_use(const std::vector<std::string>& attributes) {
+  static constexpr std::array<std::string_view, 7> k_special{
+      "\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"};
+  std::vector<std::string> out;
+  for (const auto& a : attributes) {
+    for (const auto s : k_special) {
+      if (iequals(a, s)) {
+        out.emplace_back(s);
+      }
+    }
+  }
+  return out;
+}
+
+} // namespace uidsync::sync

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Helpers for the real binary's `sync` against a real Dovecot.
+#include "support/sync_cli.hpp"
+
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace uidsync::test {
+
+namespace fs = std::filesystem;
+
+std::string crlf(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n') {
+      out += '\r';
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string message(const std::string& id, std::size_t body_bytes) {
+  std::string body = "hello from " + id + "\n";
+  for (std::size_t i = 0; i < body_bytes / 64; ++i) {
+    body += std::string(63, static_cast<char>('a' + i % 26)) + "\n";
+  }
+  return "From: a@example.org\nSubject: " + id + "\nMessage-ID: <" + id + "@example.org>\n\n" +
+         body;
+}
+
+std::map<std::string, std::string> local_files(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const char* sub : {"cur", "new"}) {
+    if (!fs::is_directory(dir / sub)) {
+      continue;
+    }
+    for (const auto& e : fs::directory_iterator(dir / sub)) {
+      out[std::string(sub) + "/" + e.path().filename().string()] = read_file(e.path());
+    }
+  }
+  return out;
+}
+
+std::string file_with(const std::map<std::string, std::string>& files, const std::string& id) {
+  for (const auto& [name, content] : files) {
+    if (content.find("<" + id + "@example.org>") != std::string::npos) {
+      return name;
+    }
+  }
+  return {};
+}
+
+void write_sync_config(const fs::path& dir, const Dovecot& dovecot, const std::string& extra) {
+  write_file(dir / "password", dovecot.password() + "\n");
+  write_file(dir / "config.toml",
+             "[general]\nstate_dir = \"" + (dir / "state").string() +
+                 "\"\n\n[accounts.demo]\nhost = \"" + dovecot.host() +
+                 "\"\nport = " + std::to_string(dovecot.port()) +
+                 "\ntls = \"starttls\"\nca_file = \"" + dovecot.ca_file().string() +
+                 "\"\nuser = \"" + dovecot.user() + "\"\npassword_cmd = [\"cat\", \"" +
+                 (dir / "password").string() + "\"]\nmaildir = \"" + (dir / "Mail").string() +
+                 "\"\nfolders = [\"*\", \"!*/Skipped\"]\n" + extra);
+}
+
+util::ProcessResult run_uidsync(const fs::path& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{UIDSYNC_BINARY, "-c", (dir / "config.toml").string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  util::ProcessOptions options;
+  options.timeout = std::chrono::seconds(120);
+  auto result = util::run_process(argv, options);
+  EXPECT_TRUE(result.has_value()) << result.error();
+  return result ? *result : util::ProcessResult{-1, false, "", result.error()};
+}
+
+} // namespace uidsync::test
