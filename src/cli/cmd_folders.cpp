@@ -5,9 +5,12 @@
 #include <uidsync/core/exit_code.hpp>
 #include <uidsync/imap/session.hpp>
 #include <uidsync/maildir/layout.hpp>
+#include <uidsync/sync/account.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <ostream>
 
@@ -17,6 +20,7 @@ namespace {
 
 struct FolderInfo {
   std::string name;
+  bool synced = false; // selectable and matched by the account's `folders` globs
   std::vector<std::string> attributes;
   std::string path;  // empty when the name cannot be mapped
   std::string error; // why it cannot
@@ -35,7 +39,11 @@ core::Result<std::vector<FolderInfo>> account_folders(const core::Account& accou
   UIDSYNC_TRY(listed);
   std::vector<FolderInfo> folders;
   for (const auto& m : *listed) {
-    FolderInfo f{m.name, m.attributes, {}, {}};
+    FolderInfo f{m.name, false, m.attributes, {}, {}};
+    f.synced = sync::folder_wanted(m.name, account.folders, {}) &&
+               std::none_of(m.attributes.begin(), m.attributes.end(), [](const std::string& a) {
+                 return a == "\\Noselect" || a == "\\NonExistent";
+               });
     auto path = maildir::folder_path(account.maildir, m.name, m.delimiter.value_or('\0'),
                                      account.layout == core::Layout::fs
                                          ? maildir::Layout::fs
@@ -65,6 +73,41 @@ void print_text(std::ostream& out, const core::Account& account,
   }
 }
 
+// mutt's quoting inside "...": a backslash escapes \\, ", ` and $.
+std::string mutt_quote(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '\\' || c == '"' || c == '`' || c == '$') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + '"';
+}
+
+// One `mailboxes` line, relative to mutt's $folder (the account's maildir), like
+// OfflineIMAP's mbnames: mailboxes "+INBOX" "+Lists/dev" ...
+void print_mutt(std::ostream& out, const core::Account& account,
+                const std::vector<FolderInfo>& folders) {
+  std::vector<std::string> names; // in sync order: INBOX first, then by name
+  std::map<std::string, std::string> path_of;
+  for (const auto& f : folders) {
+    if (f.synced && !f.path.empty()) {
+      names.push_back(f.name);
+      path_of[f.name] = f.path;
+    }
+  }
+  sync::sort_for_sync(names);
+  out << "mailboxes";
+  for (const auto& name : names) {
+    out << ' '
+        << mutt_quote("+" + std::filesystem::path(path_of[name])
+                                .lexically_relative(account.maildir)
+                                .generic_string());
+  }
+  out << '\n';
+}
+
 void print_json(std::ostream& out, const core::Account& account,
                 const std::vector<FolderInfo>& folders) {
   out << "{\"account\": " << json_string(account.name) << ", \"folders\": [";
@@ -74,7 +117,8 @@ void print_json(std::ostream& out, const core::Account& account,
     for (std::size_t a = 0; a < f.attributes.size(); ++a) {
       out << (a == 0 ? "" : ", ") << json_string(f.attributes[a]);
     }
-    out << "], \"maildir\": " << (f.path.empty() ? "null" : json_string(f.path))
+    out << "], \"synced\": " << (f.synced ? "true" : "false")
+        << ", \"maildir\": " << (f.path.empty() ? "null" : json_string(f.path))
         << ", \"error\": " << (f.error.empty() ? "null" : json_string(f.error)) << "}";
   }
   out << "]}\n";
@@ -103,7 +147,9 @@ int cmd_folders(const Context& ctx, const FoldersOptions& options) {
       rc = core::to_int(core::ExitCode::failed);
       continue;
     }
-    if (ctx.options.json) {
+    if (options.mutt) {
+      print_mutt(ctx.out, *account, *folders);
+    } else if (ctx.options.json) {
       print_json(ctx.out, *account, *folders);
     } else {
       print_text(ctx.out, *account, *folders);

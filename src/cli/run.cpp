@@ -91,6 +91,8 @@ Commands build(CLI::App& app, Parsed& p) {
   c.folders = app.add_subcommand("folders", "List the folders and how they map to Maildirs");
   c.folders->add_option("accounts", p.folders.accounts, "Accounts");
   c.folders->add_option("--trace", p.folders.trace_file, "Write a redacted protocol transcript");
+  c.folders->add_flag("--mutt", p.folders.mutt,
+                      "Print a mutt 'mailboxes' line of the synced folders per account");
   c.status = app.add_subcommand("status", "Show the last sync, quarantine and anomalies");
   c.status->add_option("accounts", p.status.accounts, "Accounts");
   c.quarantine = app.add_subcommand("quarantine", "Manage messages that could not be synced");

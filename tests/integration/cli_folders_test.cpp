@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 namespace uidsync::test {
@@ -25,12 +26,11 @@ protected:
     write_file(m_dir / "password", s_dovecot->password() + "\n");
     write_file(m_dir / "config.toml",
                "[general]\nstate_dir = \"" + (m_dir / "state").string() +
-                   "\"\n\n[accounts.demo]\nhost = \"" + s_dovecot->host() +
-                   "\"\nport = " + std::to_string(s_dovecot->port()) +
-                   "\ntls = \"starttls\"\nca_file = \"" + s_dovecot->ca_file().string() +
-                   "\"\nuser = \"" + s_dovecot->user() + "\"\npassword_cmd = [\"cat\", \"" +
-                   (m_dir / "password").string() + "\"]\nmaildir = \"" +
-                   (m_dir / "Mail").string() + "\"\n");
+                   "\"\n\n[accounts.demo]\nhost = \"" + s_dovecot->host() + "\"\nport = " +
+                   std::to_string(s_dovecot->port()) + "\ntls = \"starttls\"\nca_file = \"" +
+                   s_dovecot->ca_file().string() + "\"\nuser = \"" + s_dovecot->user() +
+                   "\"\npassword_cmd = [\"cat\", \"" + (m_dir / "password").string() +
+                   "\"]\nmaildir = \"" + (m_dir / "Mail").string() + "\"\n");
   }
 
   CommandResult uidsync(std::vector<std::string> args) {
@@ -68,6 +68,18 @@ TEST_F(CliFolders, JsonOutput) {
   EXPECT_NE(r.output.find("\"maildir\": \"" + (m_dir / "Mail" / "Lists" / "dev").string() + "\""),
             std::string::npos)
       << r.output;
+}
+
+TEST_F(CliFolders, MuttMailboxesLineListsTheSyncedFolders) {
+  // The account syncs everything but Lists/*; mutt gets the rest, relative to $folder.
+  write_file(m_dir / "config.toml",
+             read_file(m_dir / "config.toml") + "folders = [\"*\", \"!Lists/*\"]\n");
+  const auto r = uidsync({"folders", "--mutt", "demo"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("mailboxes \"+INBOX\"", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find(" \"+Reisepläne\""), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Lists"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 
 TEST_F(CliFolders, TraceHasTheProtocolButNoSecret) {

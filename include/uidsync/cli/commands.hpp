@@ -54,6 +54,7 @@ struct SyncOptions {
 struct FoldersOptions {
   std::vector<std::string> accounts;
   std::filesystem::path trace_file; // --trace: redacted protocol transcript
+  bool mutt = false;                // --mutt: a `mailboxes` line per account
 };
 
 struct StatusOptions {
