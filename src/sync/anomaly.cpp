@@ -182,13 +182,17 @@ std::vector<Finding> check_view(const RemoteView& view,
   if (row.uidvalidity == 0 || row.uidvalidity != view.uidvalidity) {
     return out;
   }
+  std::set<core::Uid> reported; // a UID held back for another rule is not reported twice
+  for (const auto& f : out) {
+    reported.insert(f.uid);
+  }
   for (const auto& [uid, info] : view.by_uid) {
     if (uid >= row.uidnext) {
       break;
     }
     const auto k = known.find(uid);
     if (k == known.end()) {
-      if (context.excused.count(uid) == 0) {
+      if (context.excused.count(uid) == 0 && reported.count(uid) == 0) {
         out.push_back({AnomalyKind::uid_reappeared, uid,
                        fmt::format("UID {} is offered as new but is below UIDNEXT {} seen "
                                    "before and was expunged or never listed (RFC 3501 "

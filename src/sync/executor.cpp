@@ -214,7 +214,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   }
 
   Plan plan = plan_folder(remote, local, state, options.plan);
-  if (verdict->hold_deletions) {
+  if (verdict->hold_deletions && (!plan.local_deletes.empty() || !plan.remote_deletes.empty())) {
     plan.held_local_deletes.insert(plan.held_local_deletes.end(), plan.local_deletes.begin(),
                                    plan.local_deletes.end());
     plan.held_remote_deletes.insert(plan.held_remote_deletes.end(), plan.remote_deletes.begin(),

@@ -127,6 +127,7 @@ const std::vector<CheckRow> k_check_rows = {
     {"OldUidOfferedAsNewInIncrementalView", "3193", 4, 3195, true, "3191 3192 3194", 3195, {}, {},
      "uid_reappeared:3193"},
     {"NewMailAboveStoredUidnextIsFine", "1 2 7 8", 4, 9, false, "1 2", 7, {}, {}, ""},
+    {"HeldBackUidIsReportedOnce", "1 2 3 3 4", 5, 5, false, "1 2 4", 5, {}, {}, "bad_uid:3"},
     {"QuarantinedUidIsExcused", "1 2 3", 3, 4, false, "1 3", 4, {2}, {}, ""},
     {"ReusedUidSizeChanged", "1 2=223 3", 3, 4, false, "1 2 3", 4, {}, {}, "uid_reused:2"},
     {"ReusedUidMessageIdChanged", "1 2=223 3", 3, 4, false, "1 2 3", 4, {}, {{2, "<reused@x>"}},
