@@ -37,7 +37,8 @@ constexpr std::size_t k_sample_size = 10;
 // Large BODY[] literals of the sample are counted, not kept.
 class DiscardSink : public imap::BodySink {
 public:
-  void begin(std::uint32_t /*seq*/, std::string_view /*section*/, std::uint64_t /*size*/) override {}
+  void begin(std::uint32_t /*seq*/, std::string_view /*section*/, std::uint64_t /*size*/) override {
+  }
   void chunk(std::string_view /*bytes*/) override {}
   void finish(const imap::Fetch& /*fetch*/) override {}
   void abort(std::string_view /*reason*/) override {}
@@ -183,11 +184,15 @@ public:
     if (session.has_capability("ID")) {
       auto id = imap::CommandBuilder("ID").raw("NIL").build();
       UIDSYNC_TRY(id);
-      UIDSYNC_TRY(session.execute(*id, m_timeout, [&](const imap::Response& r) {
+      // "* ID (…)" is no data the session routes to a command.
+      const auto capture = [&report](const imap::Response& r) {
         if (const auto* u = std::get_if<imap::Unknown>(&r.value); u != nullptr && u->name == "ID") {
           report.id = u->rest;
         }
-      }));
+      };
+      session.on_unsolicited(capture);
+      UIDSYNC_TRY(session.execute(*id, m_timeout, capture));
+      session.on_unsolicited({});
     }
     auto noop = imap::CommandBuilder("NOOP").build();
     UIDSYNC_TRY(noop);
@@ -235,11 +240,11 @@ private:
       auto anomalies = db->anomalies(folder.id);
       UIDSYNC_TRY(anomalies);
       for (const auto& a : *anomalies) {
-        report.on_record.push_back(fmt::format(
-            "anomaly in {}{}: {}: {}{}", folder.name,
-            a.uid == 0 ? std::string() : " UID " + std::to_string(a.uid),
-            k_kinds.at(static_cast<std::size_t>(a.kind)), a.detail,
-            a.resolved_at == 0 ? " (unresolved)" : " (resolved)"));
+        report.on_record.push_back(
+            fmt::format("anomaly in {}{}: {}: {}{}", folder.name,
+                        a.uid == 0 ? std::string() : " UID " + std::to_string(a.uid),
+                        k_kinds.at(static_cast<std::size_t>(a.kind)), a.detail,
+                        a.resolved_at == 0 ? " (unresolved)" : " (resolved)"));
       }
       auto rows = db->quarantine(folder.id);
       UIDSYNC_TRY(rows);
@@ -279,8 +284,8 @@ private:
     f.highest = uids.empty() ? 0 : uids.back();
 
     std::set<core::Uid> sample(quarantined.begin(), quarantined.end());
-    for (auto it = uids.rbegin(); it != uids.rend() && sample.size() < k_sample_size + quarantined.size();
-         ++it) {
+    for (auto it = uids.rbegin();
+         it != uids.rend() && sample.size() < k_sample_size + quarantined.size(); ++it) {
       sample.insert(*it);
     }
     for (const core::Uid uid : sample) {
@@ -289,27 +294,34 @@ private:
       f.samples.back().quarantined = quarantined.count(uid) != 0;
     }
     // One header and one body fetch per UID, so that one refused UID (Exchange's
-    // tagged NO for the whole command) does not hide the others.
+    // tagged NO for the whole command) does not hide the others. Pipelined FETCH
+    // data cannot be told apart by command: it goes to its sample by UID.
+    std::map<core::Uid, Sample*> by_uid;
     for (auto& s : f.samples) {
-      const auto item = [&s](const imap::Response& r) {
-        const auto* fetch = std::get_if<imap::Fetch>(&r.value);
-        if (fetch == nullptr || fetch->uid != s.uid) {
-          return;
+      by_uid[s.uid] = &s;
+    }
+    const auto item = [&by_uid](const imap::Response& r) {
+      const auto* fetch = std::get_if<imap::Fetch>(&r.value);
+      const auto it = fetch == nullptr || !fetch->uid ? by_uid.end() : by_uid.find(*fetch->uid);
+      if (it == by_uid.end()) {
+        return;
+      }
+      Sample& s = *it->second;
+      if (fetch->rfc822_size) {
+        s.announced = *fetch->rfc822_size;
+      }
+      for (const auto& b : fetch->bodies) {
+        if (b.section == "BODY[HEADER]") {
+          s.stub = s.stub || (b.data && sync::is_exchange_stub(*b.data));
+        } else if (b.section == "BODY[]") {
+          s.nil_body = !b.data && !b.streamed;
+          s.got_body = !s.nil_body;
+          s.body_size = b.size;
+          s.stub = s.stub || (b.data && sync::is_exchange_stub(b.data->substr(0, 4096)));
         }
-        if (fetch->rfc822_size) {
-          s.announced = *fetch->rfc822_size;
-        }
-        for (const auto& b : fetch->bodies) {
-          if (b.section == "BODY[HEADER]") {
-            s.stub = s.stub || (b.data && sync::is_exchange_stub(*b.data));
-          } else if (b.section == "BODY[]") {
-            s.nil_body = !b.data && !b.streamed;
-            s.got_body = !s.nil_body;
-            s.body_size = b.size;
-            s.stub = s.stub || (b.data && sync::is_exchange_stub(b.data->substr(0, 4096)));
-          }
-        }
-      };
+      }
+    };
+    for (auto& s : f.samples) {
       auto header = imap::CommandBuilder("UID FETCH")
                         .number(s.uid)
                         .raw("(UID RFC822.SIZE BODY.PEEK[HEADER])")
@@ -343,8 +355,8 @@ private:
     UIDSYNC_TRY(done);
     if (!*done) {
       return core::fail(core::Scope::account,
-                        fmt::format("folder {}: the sample fetch got no answer within {} s",
-                                    f.name, m_timeout.count() / 1000),
+                        fmt::format("folder {}: the sample fetch got no answer within {} s", f.name,
+                                    m_timeout.count() / 1000),
                         "the server hangs on one of the sampled messages; see the transcript");
     }
     return {};
@@ -368,11 +380,9 @@ private:
       }
       for (const auto& s : f.samples) {
         if (!s.problem.empty()) {
-          report.summary.push_back(fmt::format("The server lists message UID {} in {} but {}.",
-                                               s.uid, f.name,
-                                               s.problem.substr(s.problem.find("the server") == 0
-                                                                    ? 11
-                                                                    : 0)));
+          report.summary.push_back(
+              fmt::format("The server lists message UID {} in {} but {}.", s.uid, f.name,
+                          s.problem.substr(s.problem.find("the server") == 0 ? 11 : 0)));
         }
       }
     }
@@ -506,7 +516,8 @@ int cmd_doctor(const Context& ctx, const DoctorOptions& options) {
   } else {
     print_text(ctx.out, *report);
   }
-  const bool clean = report->summary.size() == 1 && report->summary.front().rfind("No problem", 0) == 0;
+  const bool clean =
+      report->summary.size() == 1 && report->summary.front().rfind("No problem", 0) == 0;
   return core::to_int(clean ? core::ExitCode::ok : core::ExitCode::attention);
 }
 

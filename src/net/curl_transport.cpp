@@ -137,6 +137,7 @@ struct CurlTransport::Impl {
     }
     const std::string hex = to_hex(md.data(), md_len);
     self->m_server_fingerprint = "sha256:" + hex;
+    self->m_tls_info.version = SSL_get_version(ssl); // negotiated before the certificate
     self->m_tls_info.subject = name_text(X509_get_subject_name(leaf));
     self->m_tls_info.issuer = name_text(X509_get_issuer_name(leaf));
     self->m_tls_info.expires = time_text(X509_get0_notAfter(leaf));
@@ -530,11 +531,6 @@ core::Result<std::unique_ptr<CurlTransport>> CurlTransport::connect(const Connec
                             std::to_string(static_cast<int>(rc)) + ")",
                         o.proxy.empty() ? "" : "check the proxy setting");
     }
-  }
-  if (curl_tlssessioninfo* info = nullptr;
-      curl_easy_getinfo(h, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info != nullptr &&
-      info->backend == CURLSSLBACKEND_OPENSSL && info->internals != nullptr) {
-    self->m_tls_info.version = SSL_get_version(static_cast<SSL*>(info->internals));
   }
   curl_socket_t sock = CURL_SOCKET_BAD;
   if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK || sock == CURL_SOCKET_BAD) {

@@ -71,9 +71,10 @@ core::Result<RemoteView> relist(imap::Session& session, const RemoteView& before
 }
 
 // The Message-ID headers of `uids` (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]).
-core::Result<std::map<core::Uid, std::string>>
-fetch_message_ids(imap::Session& session, const std::vector<core::Uid>& uids,
-                  std::chrono::milliseconds timeout, const std::string& where) {
+core::Result<std::map<core::Uid, std::string>> fetch_message_ids(imap::Session& session,
+                                                                 const std::vector<core::Uid>& uids,
+                                                                 std::chrono::milliseconds timeout,
+                                                                 const std::string& where) {
   std::map<core::Uid, std::string> out;
   if (uids.empty()) {
     return out;
@@ -209,15 +210,14 @@ std::vector<Finding> check_view(const RemoteView& view,
     if (id != context.message_ids.end() && id->second == k->second.message_id) {
       continue;
     }
-    out.push_back({AnomalyKind::uid_reused, uid,
-                   fmt::format("UID {} was {} bytes{} and is now {} bytes{} (RFC 3501 §2.3.1.1: "
-                               "a UID is never reused for another message)",
-                               uid, k->second.size,
-                               k->second.message_id.empty() ? "" : " " + k->second.message_id,
-                               info.size,
-                               id == context.message_ids.end() || id->second.empty()
-                                   ? ""
-                                   : " " + id->second)});
+    out.push_back(
+        {AnomalyKind::uid_reused, uid,
+         fmt::format("UID {} was {} bytes{} and is now {} bytes{} (RFC 3501 §2.3.1.1: "
+                     "a UID is never reused for another message)",
+                     uid, k->second.size,
+                     k->second.message_id.empty() ? "" : " " + k->second.message_id, info.size,
+                     id == context.message_ids.end() || id->second.empty() ? ""
+                                                                           : " " + id->second)});
   }
   return out;
 }
@@ -254,14 +254,16 @@ bool is_exchange_stub(std::string_view header) {
     if (header[i] == '\r') {
       continue;
     }
-    if (header[i] == '\n' && i + 1 < header.size() && (header[i + 1] == ' ' || header[i + 1] == '\t')) {
+    if (header[i] == '\n' && i + 1 < header.size() &&
+        (header[i + 1] == ' ' || header[i + 1] == '\t')) {
       continue;
     }
     text += header[i];
   }
   std::string decoded;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '=' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    if (text[i] == '=' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       decoded += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
       i += 2;
@@ -324,8 +326,9 @@ core::Result<Verdict> verify_view(imap::Session& session, state::Db& db,
   if (verdict.findings.empty()) {
     if (!dry_run && row.id != 0) {
       const auto now = static_cast<std::int64_t>(std::time(nullptr));
-      for (const auto kind : {state::AnomalyKind::exists_mismatch, state::AnomalyKind::uid_reappeared,
-                              state::AnomalyKind::uid_reused, state::AnomalyKind::bad_uid}) {
+      for (const auto kind :
+           {state::AnomalyKind::exists_mismatch, state::AnomalyKind::uid_reappeared,
+            state::AnomalyKind::uid_reused, state::AnomalyKind::bad_uid}) {
         UIDSYNC_TRY(db.resolve_anomalies(row.id, kind, now));
       }
     }

@@ -129,8 +129,9 @@ core::Result<RepairReport> repair_uidvalidity(imap::Session& session, maildir::F
   for (const auto& p : pairs) {
     taken.insert(p.new_uid);
   }
-  report.fresh = static_cast<std::size_t>(std::count_if(
-      server.begin(), server.end(), [&](const ServerHeader& h) { return taken.count(h.uid) == 0; }));
+  report.fresh = static_cast<std::size_t>(
+      std::count_if(server.begin(), server.end(),
+                    [&](const ServerHeader& h) { return taken.count(h.uid) == 0; }));
 
   const auto old_validity = row.uidvalidity;
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
@@ -150,11 +151,11 @@ core::Result<RepairReport> repair_uidvalidity(imap::Session& session, maildir::F
     state::AnomalyRow a;
     a.folder_id = row.id;
     a.kind = state::AnomalyKind::uidvalidity_changed;
-    a.detail = fmt::format("UIDVALIDITY changed from {} to {}: {} message(s) re-paired by "
-                           "Message-ID and size, {} new on the server, {} local file(s) kept "
-                           "without a UID",
-                           old_validity, view.uidvalidity, report.paired, report.fresh,
-                           report.unpaired);
+    a.detail =
+        fmt::format("UIDVALIDITY changed from {} to {}: {} message(s) re-paired by "
+                    "Message-ID and size, {} new on the server, {} local file(s) kept "
+                    "without a UID",
+                    old_validity, view.uidvalidity, report.paired, report.fresh, report.unpaired);
     a.seen_at = now;
     a.resolved_at = now;
     UIDSYNC_TRY(db.add_anomaly(a));

@@ -68,8 +68,8 @@ public:
                    std::to_string(m_server.port()) +
                    "\ntls = \"none\"\nallow_plaintext = true\nuser = \"alice\"\n"
                    "password_cmd = [\"cat\", \"" +
-                   (m_dir / "password").string() + "\"]\nmaildir = \"" +
-                   (m_dir / "Mail").string() + "\"\n");
+                   (m_dir / "password").string() + "\"]\nmaildir = \"" + (m_dir / "Mail").string() +
+                   "\"\n");
   }
 
   CommandResult uidsync(std::vector<std::string> args) {
@@ -98,7 +98,9 @@ struct ListingRow {
   std::size_t files;   // messages stored locally after the first sync
 };
 
-void PrintTo(const ListingRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ListingRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 // Kinds: 0 exists_mismatch, 1 uid_reappeared, 2 uid_reused, 3 bad_uid.
 const std::vector<ListingRow> k_listing_rows = {
@@ -147,8 +149,9 @@ TEST(SyncAnomalyStaleExists, ExpungedUidOfferedAgainIsNotNewMailAndResolves) {
   // The user deletes UID 3193 locally: the next sync expunges it on the server
   // (147 -> 146), and the lagging replica answers the NOOP after it with
   // "* 147 EXISTS" and lists 3193 again.
-  const auto victim = std::find_if(files.begin(), files.end(),
-                                   [](const auto& f) { return f.first.find(",U=3193:") != std::string::npos; });
+  const auto victim = std::find_if(files.begin(), files.end(), [](const auto& f) {
+    return f.first.find(",U=3193:") != std::string::npos;
+  });
   ASSERT_NE(victim, files.end());
   fs::remove(world.m_dir / "Mail" / "INBOX" / victim->first);
   const auto expunge = world.sync("INBOX");
@@ -187,9 +190,10 @@ TEST(SyncAnomalyReusedUid, KeepsTheOldFileAndFetchesTheNewMessage) {
     ASSERT_EQ(after.count(name), 1u) << name << " was overwritten or removed";
     EXPECT_EQ(after.at(name), content) << name;
   }
-  EXPECT_EQ(std::count_if(after.begin(), after.end(),
-                          [](const auto& f) { return f.second.find("<reused-") != std::string::npos; }),
-            1);
+  EXPECT_EQ(
+      std::count_if(after.begin(), after.end(),
+                    [](const auto& f) { return f.second.find("<reused-") != std::string::npos; }),
+      1);
 
   // Consistent from then on: resolved, nothing fetched again, both files kept.
   const auto third = world.sync("Reused");
@@ -247,13 +251,14 @@ struct DoctorRow {
   std::vector<std::string> expected;
 };
 
-void PrintTo(const DoctorRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const DoctorRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 const std::vector<DoctorRow> k_doctor_rows = {
     {"Text",
      {},
-     {"Account demo: 127.0.0.1:",
-      "TLS: none (plain IMAP)\n",
+     {"Account demo: 127.0.0.1:", "TLS: none (plain IMAP)\n",
       "Authentication mechanisms: LOGIN PLAIN\n",
       "Folder INBOX:\n  EXISTS 1000, UID SEARCH ALL 1000: consistent\n  UIDNEXT 16001, highest "
       "UID 16000: consistent\n  Sample fetch: 11 message(s), 1 problem(s)\n  UID 15541 "
@@ -302,10 +307,11 @@ TEST_P(SyncAnomalyDoctor, ReportsThePoisonUidAndTheStub) {
   // Read-only: EXAMINE, never SELECT, STORE or EXPUNGE.
   EXPECT_EQ(world.m_server.commands("SELECT"), 0);
   EXPECT_EQ(world.m_server.commands("UID STORE"), 0);
-  const auto logs = std::count_if(fs::directory_iterator(world.m_dir / "state"),
-                                  fs::directory_iterator(), [](const fs::directory_entry& e) {
-                                    return e.path().filename().string().rfind("doctor-demo-", 0) == 0;
-                                  });
+  const auto logs =
+      std::count_if(fs::directory_iterator(world.m_dir / "state"), fs::directory_iterator(),
+                    [](const fs::directory_entry& e) {
+                      return e.path().filename().string().rfind("doctor-demo-", 0) == 0;
+                    });
   ASSERT_EQ(logs, 1);
   for (const auto& e : fs::directory_iterator(world.m_dir / "state")) {
     if (e.path().filename().string().rfind("doctor-demo-", 0) == 0) {

@@ -44,12 +44,11 @@ protected:
     write_file(m_dir / "password", s_dovecot->password() + "\n");
     write_file(m_dir / "config.toml",
                "[general]\nstate_dir = \"" + (m_dir / "state").string() +
-                   "\"\n\n[accounts.demo]\nhost = \"" + s_dovecot->host() +
-                   "\"\nport = " + std::to_string(s_dovecot->port()) +
-                   "\ntls = \"starttls\"\nca_file = \"" + s_dovecot->ca_file().string() +
-                   "\"\nuser = \"" + s_dovecot->user() + "\"\npassword_cmd = [\"cat\", \"" +
-                   (m_dir / "password").string() + "\"]\nmaildir = \"" + (m_dir / "Mail").string() +
-                   "\"\n");
+                   "\"\n\n[accounts.demo]\nhost = \"" + s_dovecot->host() + "\"\nport = " +
+                   std::to_string(s_dovecot->port()) + "\ntls = \"starttls\"\nca_file = \"" +
+                   s_dovecot->ca_file().string() + "\"\nuser = \"" + s_dovecot->user() +
+                   "\"\npassword_cmd = [\"cat\", \"" + (m_dir / "password").string() +
+                   "\"]\nmaildir = \"" + (m_dir / "Mail").string() + "\"\n");
   }
 
   CommandResult uidsync(std::vector<std::string> args) {
@@ -139,17 +138,19 @@ struct DoctorRow {
   std::vector<std::string> expected;
 };
 
-void PrintTo(const DoctorRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const DoctorRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 const std::vector<DoctorRow> k_doctor_rows = {
     {"Text",
      {},
      {"Greeting: * OK [CAPABILITY IMAP4rev1", "TLS: TLSv1.3, certificate CN=", "expires ",
-      "Authentication mechanisms: PLAIN", "Round trip: ",
+      "Authentication mechanisms: LOGIN OAUTHBEARER PLAIN XOAUTH2\n", "ID: (\"name\" \"Dovecot\"",
+      "Round trip: ",
       "Folder CleanText:\n  EXISTS 3, UID SEARCH ALL 3: consistent\n  UIDNEXT 4, highest UID 3: "
       "consistent\n  Sample fetch: 3 message(s), 0 problem(s)\n",
-      "On record: 0 entries\n",
-      "Summary for the mail server's administrators:\n  No problem found",
+      "On record: 0 entries\n", "Summary for the mail server's administrators:\n  No problem found",
       "Transcript (passwords removed): "}},
     {"Json",
      {"--json"},

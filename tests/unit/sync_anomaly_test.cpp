@@ -105,7 +105,9 @@ struct CheckRow {
   std::string findings;
 };
 
-void PrintTo(const CheckRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const CheckRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 const std::vector<CheckRow> k_check_rows = {
     {"Consistent", "1 2 3", 3, 4, false, "1 2", 3, {}, {}, ""},
@@ -122,17 +124,49 @@ const std::vector<CheckRow> k_check_rows = {
     {"UidnextBelowMax", "1 2 3 4 5", 5, 5, false, "1 2 3 4 5", 6, {}, {}, "bad_uid:5"},
     {"NoUidnextSentIsNotChecked", "1 2", 2, 0, false, "1 2", 3, {}, {}, ""},
     // The seed: 3193 was expunged (no state row) and is offered again below UIDNEXT.
-    {"ExpungedUidReappears", "3191 3192 3193 3194", 4, 3195, false, "3191 3192 3194", 3195, {}, {},
+    {"ExpungedUidReappears",
+     "3191 3192 3193 3194",
+     4,
+     3195,
+     false,
+     "3191 3192 3194",
+     3195,
+     {},
+     {},
      "uid_reappeared:3193"},
-    {"OldUidOfferedAsNewInIncrementalView", "3193", 4, 3195, true, "3191 3192 3194", 3195, {}, {},
+    {"OldUidOfferedAsNewInIncrementalView",
+     "3193",
+     4,
+     3195,
+     true,
+     "3191 3192 3194",
+     3195,
+     {},
+     {},
      "uid_reappeared:3193"},
     {"NewMailAboveStoredUidnextIsFine", "1 2 7 8", 4, 9, false, "1 2", 7, {}, {}, ""},
     {"HeldBackUidIsReportedOnce", "1 2 3 3 4", 5, 5, false, "1 2 4", 5, {}, {}, "bad_uid:3"},
     {"QuarantinedUidIsExcused", "1 2 3", 3, 4, false, "1 3", 4, {2}, {}, ""},
     {"ReusedUidSizeChanged", "1 2=223 3", 3, 4, false, "1 2 3", 4, {}, {}, "uid_reused:2"},
-    {"ReusedUidMessageIdChanged", "1 2=223 3", 3, 4, false, "1 2 3", 4, {}, {{2, "<reused@x>"}},
+    {"ReusedUidMessageIdChanged",
+     "1 2=223 3",
+     3,
+     4,
+     false,
+     "1 2 3",
+     4,
+     {},
+     {{2, "<reused@x>"}},
      "uid_reused:2"},
-    {"SizeOffButSameMessageIdIsNotReuse", "1 2=223 3", 3, 4, false, "1 2 3", 4, {}, {{2, "<2@x>"}},
+    {"SizeOffButSameMessageIdIsNotReuse",
+     "1 2=223 3",
+     3,
+     4,
+     false,
+     "1 2 3",
+     4,
+     {},
+     {{2, "<2@x>"}},
      ""},
     {"StateChecksSkippedWhenUidvalidityDiffers", "1 2=223", 2, 3, false, "1 2", 0, {}, {}, ""},
 };
@@ -168,7 +202,9 @@ struct UidnextRow {
   core::Uid expected;
 };
 
-void PrintTo(const UidnextRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const UidnextRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 const std::vector<UidnextRow> k_uidnext_rows = {
     {"AllStoredTakesServerUidnext", "1 2 3", 10, "1 2 3", {}, 0, 10},
@@ -201,7 +237,9 @@ struct PairRow {
   std::vector<Pairing> expected;
 };
 
-void PrintTo(const PairRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const PairRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 std::vector<std::string> split(const std::string& text, char sep) {
   std::vector<std::string> out;
@@ -271,7 +309,9 @@ struct StubRow {
   bool stub;
 };
 
-void PrintTo(const StubRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const StubRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 const std::vector<StubRow> k_stub_rows = {
     {"Plain",
