@@ -60,7 +60,9 @@ std::vector<std::string> anomalies(const fs::path& db_path, const std::string& f
 class FakeServerSync {
 public:
   explicit FakeServerSync(const std::string& scenario)
-      : m_server(must_load_scenario(fs::path(UIDSYNC_TEST_DATA_DIR) / "scenarios" / scenario)) {
+      : FakeServerSync(
+            must_load_scenario(fs::path(UIDSYNC_TEST_DATA_DIR) / "scenarios" / scenario)) {}
+  explicit FakeServerSync(Scenario scenario) : m_server(std::move(scenario)) {
     write_file(m_dir / "password", "secret\n");
     write_file(m_dir / "config.toml",
                "[general]\nstate_dir = \"" + (m_dir / "state").string() +
@@ -241,6 +243,42 @@ TEST(SyncAnomalyUidvalidity, RenumberedFolderIsRepairedWithoutDownloads) {
   ASSERT_EQ(third.status, 0) << third.output;
   EXPECT_NE(third.output.find("0 new, 0 flags, 0 deleted"), std::string::npos) << third.output;
   EXPECT_EQ(world.files("INBOX"), after);
+}
+
+// A folder replaced by another one (new UIDVALIDITY, none of the old messages):
+// nothing pairs, the new messages are downloaded, the old files stay as local mail.
+TEST(SyncAnomalyUidvalidity, ReplacedFolderKeepsEveryOldFile) {
+  auto scenario = parse_scenario("user alice secret\ncapabilities UIDPLUS\n"
+                                 "folder INBOX uidvalidity=40\ngenerate 3 size=700\n"
+                                 "on session 2:\nrenumber uidvalidity=41\n"
+                                 "expunge 1\nexpunge 2\nexpunge 3\ngenerate 2 size=800\nend\n",
+                                 "replaced.scn", UIDSYNC_TEST_DATA_DIR);
+  ASSERT_TRUE(scenario) << scenario.error().message;
+  FakeServerSync world(std::move(*scenario));
+  ASSERT_EQ(world.sync("INBOX").status, 0);
+  const auto before = world.files("INBOX");
+  ASSERT_EQ(before.size(), 3u);
+
+  const auto r = world.sync("INBOX");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("UIDVALIDITY changed from 40 to 41 (the server renumbered the folder): "
+                          "0 message(s) re-paired without download, 2 new on the server, 3 "
+                          "local file(s) kept as new local mail; nothing was deleted"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("2 new, 0 flags, 0 deleted"), std::string::npos) << r.output;
+  const auto after = world.files("INBOX");
+  EXPECT_EQ(after.size(), 5u);
+  std::size_t kept = 0;
+  for (const auto& [name, content] : before) {
+    for (const auto& [new_name, new_content] : after) {
+      if (new_content == content) {
+        ++kept;
+        EXPECT_EQ(new_name.find(",U="), std::string::npos) << new_name << " keeps an old UID";
+      }
+    }
+  }
+  EXPECT_EQ(kept, 3u);
 }
 
 // ---- doctor against Exchange with a poison message --------------------------
