@@ -57,6 +57,23 @@ core::Result<void> fsync_path(const fs::path& path, int flags) {
   return sync_path(path, flags, ::fsync, "cannot fsync");
 }
 
+// Renames `name` to `target` inside the folder `dir`; Scope::message errors.
+core::Result<void> rename_message(const fs::path& dir, const std::string& name,
+                                  const std::string& target) {
+  if (::rename((dir / name).c_str(), (dir / target).c_str()) != 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return core::fail(
+          core::Scope::message,
+          fmt::format("message file {} vanished (another program moved or deleted it)",
+                      (dir / name).string()),
+          "nothing to do: the next sync rescans the folder");
+    }
+    return io_error("cannot rename", dir / name, err, core::Scope::message);
+  }
+  return {};
+}
+
 core::Result<void> fsync_dir(const fs::path& path) {
   return fsync_path(path, O_RDONLY | O_DIRECTORY);
 }
@@ -263,18 +280,29 @@ core::Result<std::string> Folder::set_flags(const std::string& name, core::Flags
   if (target == name) {
     return target;
   }
-  if (::rename((m_dir / name).c_str(), (m_dir / target).c_str()) != 0) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return core::fail(
-          core::Scope::message,
-          fmt::format("message file {} vanished (another program moved or deleted it)",
-                      (m_dir / name).string()),
-          "nothing to do: the next sync rescans the folder");
-    }
-    return io_error("cannot rename", m_dir / name, err, core::Scope::message);
-  }
+  UIDSYNC_TRY(rename_message(m_dir, name, target));
   invalidate();
+  return target;
+}
+
+core::Result<std::string> Folder::set_uid(const std::string& name, core::Uid uid) {
+  const auto slash = name.find('/');
+  const auto dir = slash == std::string::npos ? std::string() : name.substr(0, slash + 1);
+  const auto file = slash == std::string::npos ? name : name.substr(slash + 1);
+  const auto info = file.find(":2,");
+  auto stem = file.substr(0, info);
+  const auto tail = info == std::string::npos ? std::string() : file.substr(info);
+  if (const auto tag = stem.find(",U="); tag != std::string::npos) {
+    const auto end = stem.find(',', tag + 1);
+    stem.erase(tag, end == std::string::npos ? std::string::npos : end - tag);
+  }
+  const auto target = dir + stem + (uid == 0 ? "" : ",U=" + std::to_string(uid)) + tail;
+  if (target == name) {
+    return target;
+  }
+  UIDSYNC_TRY(rename_message(m_dir, name, target));
+  invalidate();
+  UIDSYNC_TRY(fsync_dir((m_dir / target).parent_path()));
   return target;
 }
 

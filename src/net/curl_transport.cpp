@@ -5,6 +5,8 @@
 #include <uidsync/util/log.hpp>
 
 #include <curl/curl.h>
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -85,6 +87,32 @@ int ssl_ctx_index() {
   return k_index;
 }
 
+// What `print` writes to a memory BIO, as a string.
+template <class Print> std::string bio_text(Print print) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) {
+    return {};
+  }
+  print(bio);
+  char* data = nullptr;
+  const long size = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &data); // BIO_get_mem_data, without its C cast
+  std::string out = data == nullptr || size <= 0
+                        ? std::string()
+                        : std::string(data, static_cast<std::size_t>(size));
+  BIO_free(bio);
+  return out;
+}
+
+// A certificate name as RFC 2253 text ("CN=imap.example.org,O=Example").
+std::string name_text(const X509_NAME* name) {
+  return bio_text([name](BIO* bio) { X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253); });
+}
+
+// "Nov 23 10:00:00 2027 GMT".
+std::string time_text(const ASN1_TIME* time) {
+  return bio_text([time](BIO* bio) { ASN1_TIME_print(bio, time); });
+}
+
 } // namespace
 
 // Static glue functions that need access to CurlTransport's members.
@@ -109,6 +137,10 @@ struct CurlTransport::Impl {
     }
     const std::string hex = to_hex(md.data(), md_len);
     self->m_server_fingerprint = "sha256:" + hex;
+    self->m_tls_info.version = SSL_get_version(ssl); // negotiated before the certificate
+    self->m_tls_info.subject = name_text(X509_get_subject_name(leaf));
+    self->m_tls_info.issuer = name_text(X509_get_issuer_name(leaf));
+    self->m_tls_info.expires = time_text(X509_get0_notAfter(leaf));
     if (self->m_expected_fingerprint.empty()) {
       return preverify_ok;
     }

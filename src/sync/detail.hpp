@@ -10,6 +10,7 @@
 #include <uidsync/maildir/folder.hpp>
 #include <uidsync/state/db.hpp>
 #include <uidsync/sync/executor.hpp>
+#include <uidsync/sync/remote_view.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -19,29 +20,8 @@
 
 namespace uidsync::sync::detail {
 
-// What the server told about one message.
-struct RemoteInfo {
-  core::Uid uid = 0;
-  core::Flags flags;
-  std::uint64_t size = 0;
-  std::int64_t internaldate = 0;
-};
-
-// The server's side of one selected folder.
-struct RemoteView {
-  core::UidValidity uidvalidity = 0;
-  std::uint32_t exists = 0;
-  core::Uid uidnext = 0;                      // 0 when the server sent none
-  core::ModSeq highestmodseq = 0;             // 0 without CONDSTORE
-  std::map<std::uint32_t, RemoteInfo> by_seq; // messages listed by this run, by number
-  std::map<core::Uid, RemoteInfo> by_uid;     // every message on the server
-  // Every UID in the order the server listed it in this run, duplicates and 0
-  // kept (by_uid has lost them), for the anomaly checks.
-  std::vector<core::Uid> listed;
-  // True when only the changes since the stored HIGHESTMODSEQ were listed
-  // (QRESYNC) and the rest of by_uid comes from the state.
-  bool incremental = false;
-};
+using sync::RemoteInfo;
+using sync::RemoteView;
 
 // Selects `row.name` (EXAMINE when `options.dry_run`) and lists the server's
 // messages: UID, flags, size and INTERNALDATE. `known` is the state's rows of the

@@ -4,7 +4,9 @@
 
 #include <uidsync/imap/command.hpp>
 #include <uidsync/imap/uid_set.hpp>
+#include <uidsync/sync/anomaly.hpp>
 #include <uidsync/sync/executor.hpp>
+#include <uidsync/sync/repair.hpp>
 #include <uidsync/util/log.hpp>
 
 #include <fmt/format.h>
@@ -165,9 +167,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   auto state_rows = db.messages(row.id);
   UIDSYNC_TRY(state_rows);
   std::map<core::Uid, state::MessageRow> rows;
-  std::vector<StateRow> state;
   for (auto& r : *state_rows) {
-    state.push_back({r.uid, message_key(r.local_name), r.flags, r.size});
     rows[r.uid] = std::move(r);
   }
   auto view = detail::read_remote(session, row, rows, options, where);
@@ -175,11 +175,26 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   const auto& by_uid = view->by_uid;
   const auto uidvalidity = view->uidvalidity;
   if (row.uidvalidity != 0 && row.uidvalidity != uidvalidity) {
-    return core::fail(core::Scope::folder,
-                      fmt::format("{}: UIDVALIDITY changed from {} to {}; re-pairing is not "
-                                  "built yet, so nothing in this folder was touched",
-                                  where, row.uidvalidity, uidvalidity),
-                      "move the local folder and its state aside and sync it afresh");
+    if (options.dry_run) {
+      return core::fail(core::Scope::folder,
+                        fmt::format("{}: UIDVALIDITY changed from {} to {}; a real run re-pairs "
+                                    "the messages by Message-ID and size",
+                                    where, row.uidvalidity, uidvalidity),
+                        "run sync without --dry-run");
+    }
+    UIDSYNC_TRY(repair_uidvalidity(session, folder, db, row, *view, rows, options.timeout, where));
+    ++stats.anomalies;
+  }
+  // The server's view must keep RFC 3501's rules before anything is acted on.
+  auto excused = quarantined_uids(db, row.id, uidvalidity);
+  UIDSYNC_TRY(excused);
+  auto verdict = verify_view(session, db, row, *view, rows, *excused, options.dry_run,
+                             options.timeout, where);
+  UIDSYNC_TRY(verdict);
+  stats.anomalies += verdict->recorded;
+  std::vector<StateRow> state;
+  for (const auto& [uid, r] : rows) {
+    state.push_back({uid, message_key(r.local_name), r.flags, r.size});
   }
   std::vector<RemoteMsg> remote;
   remote.reserve(by_uid.size());
@@ -199,6 +214,15 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   }
 
   Plan plan = plan_folder(remote, local, state, options.plan);
+  if (verdict->hold_deletions && (!plan.local_deletes.empty() || !plan.remote_deletes.empty())) {
+    plan.held_local_deletes.insert(plan.held_local_deletes.end(), plan.local_deletes.begin(),
+                                   plan.local_deletes.end());
+    plan.held_remote_deletes.insert(plan.held_remote_deletes.end(), plan.remote_deletes.begin(),
+                                    plan.remote_deletes.end());
+    plan.local_deletes.clear();
+    plan.remote_deletes.clear();
+    plan.held_reason = HoldReason::server_anomaly;
+  }
   stats.held += plan.held_local_deletes.size() + plan.held_remote_deletes.size();
   stats.appends_pending += plan.appends.size();
   if (options.dry_run) {
@@ -244,6 +268,20 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     r.digest = content->digest;
     UIDSYNC_TRY(put_row(std::move(r)));
     ++stats.adopted;
+  }
+
+  // The highest UID seen + 1 (the fetched rows are in the DB), so that an old UID
+  // offered again is recognised.
+  auto stored = db.messages(row.id);
+  UIDSYNC_TRY(stored);
+  std::map<core::Uid, state::MessageRow> stored_rows;
+  for (auto& r : *stored) {
+    stored_rows[r.uid] = std::move(r);
+  }
+  if (const auto next = next_uidnext(*view, stored_rows, *excused, row.uidnext);
+      next != row.uidnext) {
+    row.uidnext = next;
+    UIDSYNC_TRY(db.put_folder(row));
   }
 
   // 5. Flags, server side then local side, then the agreed flags in the state.
@@ -310,16 +348,21 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
         rows.erase(uid);
       }
       stats.remote_deletes += plan.remote_deletes.size();
+      auto ghosts = verify_after_expunge(session, db, row, *excused, options.timeout, where);
+      UIDSYNC_TRY(ghosts);
+      stats.anomalies += *ghosts;
     }
   }
   if (plan.held_reason != HoldReason::none) {
-    static constexpr std::array<std::string_view, 4> k_reasons{
+    static constexpr std::array<std::string_view, 5> k_reasons{
         "", "more than the mass-deletion guard allows", "the local folder directory is missing",
-        "the local folder is empty"};
+        "the local folder is empty", "the server's listing breaks RFC 3501's rules (see above)"};
     log->warn("{}: held {} local and {} server deletion(s): {}; nothing was deleted", where,
               plan.held_local_deletes.size(), plan.held_remote_deletes.size(),
               k_reasons.at(static_cast<std::size_t>(plan.held_reason)));
-    log->warn("{}: if these deletions are intended, run again with --allow-mass-delete", where);
+    if (plan.held_reason != HoldReason::server_anomaly) {
+      log->warn("{}: if these deletions are intended, run again with --allow-mass-delete", where);
+    }
   }
   if (!plan.appends.empty()) {
     log->warn("{}: {} new local message(s) not uploaded: APPEND is not built yet", where,

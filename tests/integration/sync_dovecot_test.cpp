@@ -280,28 +280,5 @@ TEST_F(SyncDovecot, LostStateAdoptsTheFilesInsteadOfFetchingAgain) {
   EXPECT_EQ(local_files(dir), before);
 }
 
-TEST_F(SyncDovecot, ChangedUidvalidityTouchesNothingAndOtherFoldersGoOn) {
-  s_dovecot->fill("Reval", {message("v1"), message("v2")});
-  s_dovecot->fill("RevalOther", {message("o1")});
-  ASSERT_EQ(sync("Reval*").status, 0);
-  const auto dir = m_dir / "Mail" / "Reval";
-  const auto before = local_files(dir);
-  ASSERT_EQ(before.size(), 2u);
-
-  doveadm({"mailbox", "update", "--uid-validity", "4242", "Reval"});
-  doveadm({"expunge", "mailbox", "Reval", "uid", "1"});
-  s_dovecot->fill("RevalOther", {message("o2")});
-  const auto r = sync("Reval*", {"-v"});
-  EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find("account demo: folder Reval: UIDVALIDITY changed from "),
-            std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("to 4242"), std::string::npos) << r.output;
-  EXPECT_EQ(local_files(dir), before) << "nothing may be deleted or fetched";
-  // The folder error skips only that folder.
-  EXPECT_EQ(local_files(m_dir / "Mail" / "RevalOther").size(), 2u);
-  EXPECT_NE(r.output.find("account demo: 1 new"), std::string::npos) << r.output;
-}
-
 } // namespace
 } // namespace uidsync::test

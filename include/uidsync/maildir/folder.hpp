@@ -145,6 +145,11 @@ public:
   // returns its new name. Fails with Scope::message if the file is gone.
   core::Result<std::string> set_flags(const std::string& name, core::Flags flags);
 
+  // Renames the message `name` in its directory so that its ",U=" tag says `uid`
+  // (no tag when `uid` is 0), other tags and flags kept; fsyncs the directory and
+  // returns the new name. Fails with Scope::message if the file is gone.
+  core::Result<std::string> set_uid(const std::string& name, core::Uid uid);
+
   // Unlinks the message `name` and fsyncs its directory.
   core::Result<void> expunge(const std::string& name);
 

@@ -99,6 +99,16 @@ public:
   // "host:port" as connected to.
   const std::string& peer() const { return m_peer; }
 
+  // The TLS protocol ("TLSv1.3") and the server certificate's subject and issuer
+  // (RFC 2253 text) and expiry ("Nov 23 10:00:00 2027 GMT"); all empty without TLS.
+  struct TlsInfo {
+    std::string version;
+    std::string subject;
+    std::string issuer;
+    std::string expires;
+  };
+  const TlsInfo& tls_info() const { return m_tls_info; }
+
   struct Impl; // libcurl/OpenSSL glue, in curl_transport.cpp
 
 private:
@@ -114,6 +124,7 @@ private:
   std::string m_greeting;
   std::string m_capabilities;
   std::string m_server_fingerprint;
+  TlsInfo m_tls_info;
   std::string m_expected_fingerprint; // normalised hex; empty: no pin
   bool m_fingerprint_mismatch = false;
   std::string m_last_refusal; // the server's NO/BAD text, or a decoded SASL error

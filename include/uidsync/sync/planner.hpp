@@ -95,7 +95,8 @@ struct StateFlags {
   bool operator==(const StateFlags&) const = default;
 };
 
-enum class HoldReason { none, too_many, local_folder_missing, local_folder_empty };
+// server_anomaly is set by the executor (sync/anomaly.hpp), never by plan_folder().
+enum class HoldReason { none, too_many, local_folder_missing, local_folder_empty, server_anomaly };
 
 // Everything one folder needs. Each list is sorted (UIDs ascending, keys by name).
 struct Plan {
