@@ -78,6 +78,7 @@ public:
         m_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(account.timeout)) {}
 
   void run();
+  std::size_t connections() const { return m_connections; }
 
 private:
   core::Result<std::unique_ptr<Connection>> connect();
@@ -287,6 +288,7 @@ void Runner::give_up(std::size_t index, const core::Error& error) {
   }
   --m_active;
   m_result.folders[index].error = error;
+  m_result.totals += m_result.folders[index].stats; // what it did before the connection went
   for (const auto rest : m_queue) {
     m_result.folders[rest].error =
         core::Error{error.scope, "folder " + m_targets[rest].name + " not synced: " + error.message,
@@ -423,6 +425,7 @@ AccountResult sync_account(const core::Account& account, const AccountOptions& o
   AccountResult result;
   Runner runner(account, options, result);
   runner.run();
+  result.connections = runner.connections();
   return result;
 }
 
