@@ -42,6 +42,13 @@ bool same_folder(std::string_view a, std::string_view b) {
   return a == b || (is_inbox(a) && is_inbox(b));
 }
 
+// Not \Noselect or \NonExistent (RFC 3501 §7.2.2, RFC 5258 §3).
+bool selectable(const imap::MailboxList& m) {
+  return std::none_of(m.attributes.begin(), m.attributes.end(), [](const std::string& a) {
+    return iequals(a, "\\Noselect") || iequals(a, "\\NonExistent");
+  });
+}
+
 // The sync order: INBOX first, then by name.
 bool sync_before(const std::string& a, const std::string& b) {
   const bool ai = is_inbox(a);
@@ -149,11 +156,6 @@ void Runner::run() {
       break;
     }
   }
-  const auto selectable = [](const imap::MailboxList& m) {
-    return std::none_of(m.attributes.begin(), m.attributes.end(), [](const std::string& a) {
-      return iequals(a, "\\Noselect") || iequals(a, "\\NonExistent");
-    });
-  };
   for (const auto& m : *listed) {
     if (!m.lsub && selectable(m) && folder_wanted(m.name, m_account.folders, m_options.folders)) {
       m_targets.push_back({m.name, m.delimiter.value_or('\0'), special_use(m.attributes), false});
@@ -463,11 +465,7 @@ list_server_folders(imap::Session& session, std::chrono::milliseconds timeout, b
     if (m == nullptr || m->lsub) {
       return;
     }
-    const bool selectable =
-        std::none_of(m->attributes.begin(), m->attributes.end(), [](const std::string& a) {
-          return iequals(a, "\\Noselect") || iequals(a, "\\NonExistent");
-        });
-    if (all || selectable) {
+    if (all || selectable(*m)) {
       folders.push_back(*m);
     }
   }));
