@@ -119,6 +119,9 @@ std::string human_bytes(std::uint64_t bytes) {
 std::string progress_line(const std::string& account, std::uint64_t folders_done,
                           std::uint64_t folders_total, std::uint64_t messages, std::uint64_t bytes,
                           double seconds) {
+  if (folders_total == 0) {
+    return account + ": listing folders";
+  }
   std::string line = fmt::format("{}: {}/{} folders, {} messages, {}", account, folders_done,
                                  folders_total, messages, human_bytes(bytes));
   if (seconds > 0) {

@@ -42,6 +42,13 @@ bool same_folder(std::string_view a, std::string_view b) {
   return a == b || (is_inbox(a) && is_inbox(b));
 }
 
+// Not \Noselect or \NonExistent (RFC 3501 §7.2.2, RFC 5258 §3).
+bool selectable(const imap::MailboxList& m) {
+  return std::none_of(m.attributes.begin(), m.attributes.end(), [](const std::string& a) {
+    return iequals(a, "\\Noselect") || iequals(a, "\\NonExistent");
+  });
+}
+
 // The sync order: INBOX first, then by name.
 bool sync_before(const std::string& a, const std::string& b) {
   const bool ai = is_inbox(a);
@@ -78,6 +85,7 @@ public:
         m_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(account.timeout)) {}
 
   void run();
+  std::size_t connections() const { return m_connections; }
 
 private:
   core::Result<std::unique_ptr<Connection>> connect();
@@ -148,11 +156,6 @@ void Runner::run() {
       break;
     }
   }
-  const auto selectable = [](const imap::MailboxList& m) {
-    return std::none_of(m.attributes.begin(), m.attributes.end(), [](const std::string& a) {
-      return iequals(a, "\\Noselect") || iequals(a, "\\NonExistent");
-    });
-  };
   for (const auto& m : *listed) {
     if (!m.lsub && selectable(m) && folder_wanted(m.name, m_account.folders, m_options.folders)) {
       m_targets.push_back({m.name, m.delimiter.value_or('\0'), special_use(m.attributes), false});
@@ -287,6 +290,7 @@ void Runner::give_up(std::size_t index, const core::Error& error) {
   }
   --m_active;
   m_result.folders[index].error = error;
+  m_result.totals += m_result.folders[index].stats; // what it did before the connection went
   for (const auto rest : m_queue) {
     m_result.folders[rest].error =
         core::Error{error.scope, "folder " + m_targets[rest].name + " not synced: " + error.message,
@@ -423,6 +427,7 @@ AccountResult sync_account(const core::Account& account, const AccountOptions& o
   AccountResult result;
   Runner runner(account, options, result);
   runner.run();
+  result.connections = runner.connections();
   return result;
 }
 
@@ -460,11 +465,7 @@ list_server_folders(imap::Session& session, std::chrono::milliseconds timeout, b
     if (m == nullptr || m->lsub) {
       return;
     }
-    const bool selectable =
-        std::none_of(m->attributes.begin(), m->attributes.end(), [](const std::string& a) {
-          return iequals(a, "\\Noselect") || iequals(a, "\\NonExistent");
-        });
-    if (all || selectable) {
+    if (all || selectable(*m)) {
       folders.push_back(*m);
     }
   }));

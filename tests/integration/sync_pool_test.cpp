@@ -31,7 +31,9 @@ int dovecot_logins(const Dovecot& dovecot) {
   int n = 0;
   std::string line;
   while (std::getline(in, line)) {
-    if (line.find("imap-login: Login: ") != std::string::npos) {
+    // "… imap-login: Info: Login: user=<…>, method=PLAIN, …"
+    if (line.find("imap-login: ") != std::string::npos &&
+        line.find(" Login: user=<") != std::string::npos) {
       ++n;
     }
   }

@@ -222,6 +222,7 @@ void PrintTo(const ProgressRow& row, std::ostream* os) {
 }
 
 const std::vector<ProgressRow> k_progress_rows{
+    {"before_the_list", 0, 0, 0, 0, 0.5, "demo: listing folders"},
     {"start_has_no_rate", 0, 7, 0, 0, 0.0, "demo: 0/7 folders, 0 messages, 0 B"},
     {"bytes", 1, 7, 3, 1000, 2.0, "demo: 1/7 folders, 3 messages, 1000 B, 500 B/s"},
     {"kibibytes", 2, 7, 10, 4300, 1.0, "demo: 2/7 folders, 10 messages, 4.2 KiB, 4.2 KiB/s"},

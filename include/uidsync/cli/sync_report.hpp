@@ -38,7 +38,8 @@ int worst_exit_code(int a, int b);
 std::string sync_json(const std::vector<AccountReport>& accounts, int exit_code);
 
 // The progress line of an account: "demo: 3/7 folders, 120 messages, 4.2 MiB,
-// 1.1 MiB/s" (the rate only once `seconds` > 0).
+// 1.1 MiB/s" (the rate only once `seconds` > 0);
+// "demo: listing folders" while `folders_total` is still 0.
 std::string progress_line(const std::string& account, std::uint64_t folders_done,
                           std::uint64_t folders_total, std::uint64_t messages, std::uint64_t bytes,
                           double seconds);
