@@ -278,6 +278,40 @@ core::Result<std::string> Folder::set_flags(const std::string& name, core::Flags
   return target;
 }
 
+core::Result<std::string> Folder::set_uid(const std::string& name, core::Uid uid) {
+  const auto slash = name.find('/');
+  const auto file = slash == std::string::npos ? name : name.substr(slash + 1);
+  const auto parsed = parse_name(file);
+  if (!parsed || parsed->uid != 0 || uid == 0) {
+    return core::fail(core::Scope::message,
+                      fmt::format("cannot give message file {} the UID {}: it is not a new "
+                                  "message file without a UID",
+                                  (m_dir / name).string(), uid),
+                      "nothing to do: the next sync rescans the folder");
+  }
+  const auto colon = file.rfind(":2,");
+  const auto head = colon == std::string::npos ? file : file.substr(0, colon);
+  const auto info = colon == std::string::npos ? std::string(":2,") : file.substr(colon);
+  const auto target = fmt::format("cur/{},U={}{}", head, uid, info);
+  if (rename_noreplace((m_dir / name).c_str(), (m_dir / target).c_str()) != 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return core::fail(
+          core::Scope::message,
+          fmt::format("message file {} vanished (another program moved or deleted it)",
+                      (m_dir / name).string()),
+          "nothing to do: the next sync rescans the folder");
+    }
+    return io_error("cannot rename", m_dir / name, err, core::Scope::message);
+  }
+  invalidate();
+  UIDSYNC_TRY(fsync_dir(m_dir / "cur"));
+  if (!name.starts_with("cur/")) {
+    UIDSYNC_TRY(fsync_dir((m_dir / name).parent_path()));
+  }
+  return target;
+}
+
 core::Result<void> Folder::expunge(const std::string& name) {
   const auto path = m_dir / name;
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
