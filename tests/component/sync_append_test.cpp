@@ -48,7 +48,8 @@ std::string new_message(const std::string& id, bool with_message_id) {
 // The server-side messages of INBOX whose bytes are `bytes`.
 std::vector<FakeMessage> copies_on_server(const FakeImapServer& server, const std::string& bytes) {
   std::vector<FakeMessage> out;
-  for (const auto& m : server.world().folders.at("INBOX").messages) {
+  const World world = server.world();
+  for (const auto& m : world.folders.at("INBOX").messages) {
     if (m->body == bytes) {
       out.push_back(*m);
     }
@@ -144,7 +145,7 @@ TEST_P(SyncAppendUpload, NewFilesReachTheServerOnceWithBytesAndFlags) {
       {with_id, {"\\Flagged", "\\Seen"}}, {without_id, {}}};
   for (const auto& [bytes, flags] : expected_flags) {
     const auto server = copies_on_server(*world.m_server, bytes);
-    ASSERT_EQ(server.size(), 1u) << bytes << second.output;
+    ASSERT_EQ(server.size(), 1u) << bytes << second.output << world.m_server->transcript();
     EXPECT_EQ(server[0].flags, flags) << bytes;
     EXPECT_EQ(server[0].internaldate, "03-Jan-2024 09:00:00 +0000") << "the file's mtime";
     EXPECT_GT(server[0].uid, 1u);
@@ -194,12 +195,13 @@ TEST_P(SyncAppendCrash, ResumedRunLeavesExactlyOneCopy) {
 
   const auto crashed = world.sync(row.step);
   ASSERT_EQ(crashed.status, k_crash_exit) << "the crash hook must end the run: " << crashed.output;
-  EXPECT_EQ(world.m_server->commands("APPEND"), row.appends_at_crash);
+  EXPECT_EQ(world.m_server->commands("APPEND"), row.appends_at_crash)
+      << world.m_server->transcript();
 
   const auto resumed = world.sync();
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   const auto server = copies_on_server(*world.m_server, bytes);
-  ASSERT_EQ(server.size(), 1u) << resumed.output;
+  ASSERT_EQ(server.size(), 1u) << resumed.output << world.m_server->transcript();
   EXPECT_EQ(server[0].flags, std::set<std::string>{"\\Seen"});
   const auto local = local_copies(world.inbox(), bytes);
   ASSERT_EQ(local.size(), 1u) << resumed.output;
