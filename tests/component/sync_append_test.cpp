@@ -293,16 +293,18 @@ TEST_P(SyncAppendPull, NeverSendsAppendStoreExpungeOrCreate) {
   // Every kind of local change a two-way sync would push: a new file, a flag
   // change, a deleted file.
   world.drop("cur", "1700000400.pull.host", new_message("pull", true), ":2,S");
-  std::vector<fs::path> paired;
-  for (const auto& e : fs::directory_iterator(world.inbox() / "cur")) {
-    if (e.path().filename().string().find(",U=") != std::string::npos) {
-      paired.push_back(e.path());
+  std::vector<fs::path> paired; // UID 1 (\Seen) in cur/, UIDs 2 and 3 in new/
+  for (const char* sub : {"cur", "new"}) {
+    for (const auto& e : fs::directory_iterator(world.inbox() / sub)) {
+      if (e.path().filename().string().find(",U=") != std::string::npos) {
+        paired.push_back(e.path());
+      }
     }
   }
-  std::sort(paired.begin(), paired.end());
   ASSERT_EQ(paired.size(), 3u);
-  fs::rename(paired[1], paired[1].string() + "F");
-  fs::remove(paired[2]);
+  ASSERT_EQ(paired[0].parent_path().filename(), "cur");
+  fs::rename(paired[0], paired[0].string() + "F");
+  fs::remove(paired[1]);
 
   const auto trace = world.m_dir / "trace.txt";
   const auto r = world.sync(0, {"--trace", trace.string()});
