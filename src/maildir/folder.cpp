@@ -37,6 +37,17 @@ util::Unexpected<core::Error> io_error(std::string_view what, const fs::path& pa
                   "check the disk (free space, permissions, mount state) and sync again"});
 }
 
+// The error of a failed rename(2) of the message file `path`.
+util::Unexpected<core::Error> rename_failed(const fs::path& path, int err) {
+  if (err == ENOENT) {
+    return core::fail(core::Scope::message,
+                      fmt::format("message file {} vanished (another program moved or deleted it)",
+                                  path.string()),
+                      "nothing to do: the next sync rescans the folder");
+  }
+  return io_error("cannot rename", path, err, core::Scope::message);
+}
+
 // Opens `path` with `flags` and runs `op` (fsync, syncfs) on it.
 core::Result<void> sync_path(const fs::path& path, int flags, int (*op)(int),
                              std::string_view what) {
@@ -264,15 +275,8 @@ core::Result<std::string> Folder::set_flags(const std::string& name, core::Flags
     return target;
   }
   if (::rename((m_dir / name).c_str(), (m_dir / target).c_str()) != 0) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return core::fail(
-          core::Scope::message,
-          fmt::format("message file {} vanished (another program moved or deleted it)",
-                      (m_dir / name).string()),
-          "nothing to do: the next sync rescans the folder");
-    }
-    return io_error("cannot rename", m_dir / name, err, core::Scope::message);
+    const int err = errno; // before anything else can change it
+    return rename_failed(m_dir / name, err);
   }
   invalidate();
   return target;
@@ -294,15 +298,8 @@ core::Result<std::string> Folder::set_uid(const std::string& name, core::Uid uid
   const auto info = colon == std::string::npos ? std::string(":2,") : file.substr(colon);
   const auto target = fmt::format("cur/{},U={}{}", head, uid, info);
   if (rename_noreplace((m_dir / name).c_str(), (m_dir / target).c_str()) != 0) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return core::fail(
-          core::Scope::message,
-          fmt::format("message file {} vanished (another program moved or deleted it)",
-                      (m_dir / name).string()),
-          "nothing to do: the next sync rescans the folder");
-    }
-    return io_error("cannot rename", m_dir / name, err, core::Scope::message);
+    const int err = errno; // before anything else can change it
+    return rename_failed(m_dir / name, err);
   }
   invalidate();
   UIDSYNC_TRY(fsync_dir(m_dir / "cur"));

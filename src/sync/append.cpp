@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Uploads new local mail with APPEND, journaled so that an interrupted run never uploads a message twice.
+// Uploads new local mail with APPEND, journaled so that no message is uploaded twice.
 #include "../maildir/crash_hook.hpp"
 #include "detail.hpp"
 
@@ -43,10 +43,10 @@ core::Result<LocalFile> read_local(const maildir::Folder& folder, const std::str
   std::ifstream in(path, std::ios::binary);
   struct stat st {};
   if (!in || ::stat(path.c_str(), &st) != 0) {
-    return core::fail(core::Scope::message,
-                      fmt::format("cannot read new message file {}: {}", path.string(),
-                                  std::strerror(errno)),
-                      "nothing to do if it was moved or deleted; otherwise check its permissions");
+    return core::fail(
+        core::Scope::message,
+        fmt::format("cannot read new message file {}: {}", path.string(), std::strerror(errno)),
+        "nothing to do if it was moved or deleted; otherwise check its permissions");
   }
   LocalFile out;
   out.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -216,8 +216,7 @@ core::Result<std::optional<core::Uid>> find_copy(imap::Session& session, BodyRou
 // UIDs >= `floor` the server lists now, with their sizes (UID FETCH floor:*
 // (UID RFC822.SIZE)). RFC 3501: "n:*" also matches the last message when n is
 // above every UID; the caller filters on the UIDs it already knows.
-core::Result<std::map<core::Uid, std::uint64_t>> sizes_from(imap::Session& session,
-                                                            core::Uid floor,
+core::Result<std::map<core::Uid, std::uint64_t>> sizes_from(imap::Session& session, core::Uid floor,
                                                             const ExecuteOptions& options,
                                                             const std::string& where) {
   auto fetch = imap::CommandBuilder("UID FETCH")
@@ -229,8 +228,8 @@ core::Result<std::map<core::Uid, std::uint64_t>> sizes_from(imap::Session& sessi
   UIDSYNC_TRY(run_all(
       session, {std::move(*fetch)},
       [&out](const imap::Response& r) {
-        if (const auto* f = std::get_if<imap::Fetch>(&r.value); f != nullptr && f->uid &&
-                                                                f->rfc822_size) {
+        if (const auto* f = std::get_if<imap::Fetch>(&r.value);
+            f != nullptr && f->uid && f->rfc822_size) {
           out[*f->uid] = *f->rfc822_size;
         }
       },
@@ -416,11 +415,11 @@ core::Result<void> append_messages(imap::Session& session, BodyRouter& router,
       }
       // NO or BAD: over quota, too big, refused content. This message only.
       UIDSYNC_TRY(db.delete_append(row.id, a.key));
-      UIDSYNC_TRY(skip(core::Error{
-          core::Scope::message,
-          fmt::format("{} was not uploaded: {}", (folder.path() / name).string(),
-                      answered.error().message),
-          "the file is kept and tried again on the next run"}));
+      UIDSYNC_TRY(
+          skip(core::Error{core::Scope::message,
+                           fmt::format("{} was not uploaded: {}", (folder.path() / name).string(),
+                                       answered.error().message),
+                           "the file is kept and tried again on the next run"}));
       continue;
     }
     step_done();
@@ -451,13 +450,13 @@ core::Result<void> append_messages(imap::Session& session, BodyRouter& router,
       UIDSYNC_TRY(found);
       if (!*found) {
         // Kept in the journal: the next run looks for it again before uploading.
-        UIDSYNC_TRY(skip(core::Error{
-            core::Scope::message,
-            fmt::format("{} was uploaded, but its copy was not found on the server (no "
-                        "APPENDUID, and no message of size {} with its {})",
-                        (folder.path() / name).string(), content.size,
-                        content.message_id.empty() ? "digest" : "Message-ID"),
-            "the next sync looks for it again before uploading it"}));
+        UIDSYNC_TRY(skip(
+            core::Error{core::Scope::message,
+                        fmt::format("{} was uploaded, but its copy was not found on the server (no "
+                                    "APPENDUID, and no message of size {} with its {})",
+                                    (folder.path() / name).string(), content.size,
+                                    content.message_id.empty() ? "digest" : "Message-ID"),
+                        "the next sync looks for it again before uploading it"}));
         continue;
       }
       uid = **found;

@@ -183,7 +183,8 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   }
   // Uploads an interrupted run left half done are settled before planning.
   if (!options.dry_run) {
-    auto recovered = detail::recover_appends(session, router, folder, db, row, *view, rows, options);
+    auto recovered =
+        detail::recover_appends(session, router, folder, db, row, *view, rows, options);
     UIDSYNC_TRY(recovered);
     for (const auto& r : *recovered) {
       state.push_back({r.uid, message_key(r.local_name), r.flags, r.size});

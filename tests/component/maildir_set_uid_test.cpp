@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 struct SetUidRow {
   std::string name;
-  std::string file;     // the file before, relative to the folder
+  std::string file; // the file before, relative to the folder
   core::Uid uid = 0;
   std::string expected; // the new name; empty: the call fails with Scope::message
   bool present = true;  // false: the file is not there (another program moved it)

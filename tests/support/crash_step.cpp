@@ -57,5 +57,4 @@ CommandResult run_crashing_after(const std::vector<std::string>& argv, int step)
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
-
 } // namespace uidsync::test

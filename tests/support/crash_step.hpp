@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Runs the binary with the crash hook armed (UIDSYNC_TEST_CRASH_AFTER_STEP), for interrupt-and-resume tests.
+// Runs the binary with its crash hook armed, for interrupt-and-resume tests.
 #pragma once
 
 #include "support/dovecot.hpp"
