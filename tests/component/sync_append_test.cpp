@@ -118,15 +118,16 @@ public:
   std::unique_ptr<FakeImapServer> m_server;
 };
 
-// ---------------------------------------------------------------------------
-// New files are uploaded once, with their bytes and flags.
-
-struct UploadRow {
+// A row for the suites that differ only by the server's capabilities.
+struct ServerRow {
   std::string name;
   std::string capabilities;
 };
 
-class SyncAppendUpload : public ::testing::TestWithParam<UploadRow> {};
+// ---------------------------------------------------------------------------
+// New files are uploaded once, with their bytes and flags.
+
+class SyncAppendUpload : public ::testing::TestWithParam<ServerRow> {};
 
 TEST_P(SyncAppendUpload, NewFilesReachTheServerOnceWithBytesAndFlags) {
   const auto& row = GetParam();
@@ -166,10 +167,10 @@ TEST_P(SyncAppendUpload, NewFilesReachTheServerOnceWithBytesAndFlags) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, SyncAppendUpload,
-                         ::testing::Values(UploadRow{"uidplus_literal_plus", "UIDPLUS LITERAL+"},
-                                           UploadRow{"uidplus_synchronizing_literals", "UIDPLUS"},
-                                           UploadRow{"no_uidplus", "none"},
-                                           UploadRow{"no_uidplus_with_esearch",
+                         ::testing::Values(ServerRow{"uidplus_literal_plus", "UIDPLUS LITERAL+"},
+                                           ServerRow{"uidplus_synchronizing_literals", "UIDPLUS"},
+                                           ServerRow{"no_uidplus", "none"},
+                                           ServerRow{"no_uidplus_with_esearch",
                                                      "ESEARCH LITERAL+"}),
                          RowName{});
 
@@ -245,12 +246,7 @@ INSTANTIATE_TEST_SUITE_P(NoUidplusNoId, SyncAppendCrash,
 // ---------------------------------------------------------------------------
 // A refused APPEND (over quota) is the message's problem only.
 
-struct RefusedRow {
-  std::string name;
-  std::string capabilities;
-};
-
-class SyncAppendRefused : public ::testing::TestWithParam<RefusedRow> {};
+class SyncAppendRefused : public ::testing::TestWithParam<ServerRow> {};
 
 TEST_P(SyncAppendRefused, OtherFilesAreStillUploaded) {
   const auto& row = GetParam();
@@ -279,19 +275,14 @@ TEST_P(SyncAppendRefused, OtherFilesAreStillUploaded) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, SyncAppendRefused,
-                         ::testing::Values(RefusedRow{"uidplus", "UIDPLUS LITERAL+"},
-                                           RefusedRow{"no_uidplus", "none"}),
+                         ::testing::Values(ServerRow{"uidplus", "UIDPLUS LITERAL+"},
+                                           ServerRow{"no_uidplus", "none"}),
                          RowName{});
 
 // ---------------------------------------------------------------------------
 // direction = "pull" never writes to the server.
 
-struct PullRow {
-  std::string name;
-  std::string capabilities;
-};
-
-class SyncAppendPull : public ::testing::TestWithParam<PullRow> {};
+class SyncAppendPull : public ::testing::TestWithParam<ServerRow> {};
 
 TEST_P(SyncAppendPull, NeverSendsAppendStoreExpungeOrCreate) {
   const auto& row = GetParam();
@@ -327,8 +318,8 @@ TEST_P(SyncAppendPull, NeverSendsAppendStoreExpungeOrCreate) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, SyncAppendPull,
-                         ::testing::Values(PullRow{"uidplus", "UIDPLUS LITERAL+"},
-                                           PullRow{"no_uidplus", "none"}),
+                         ::testing::Values(ServerRow{"uidplus", "UIDPLUS LITERAL+"},
+                                           ServerRow{"no_uidplus", "none"}),
                          RowName{});
 
 } // namespace
