@@ -37,6 +37,17 @@ util::Unexpected<core::Error> io_error(std::string_view what, const fs::path& pa
                   "check the disk (free space, permissions, mount state) and sync again"});
 }
 
+// The error of a failed rename(2) of the message file `path`.
+util::Unexpected<core::Error> rename_failed(const fs::path& path, int err) {
+  if (err == ENOENT) {
+    return core::fail(core::Scope::message,
+                      fmt::format("message file {} vanished (another program moved or deleted it)",
+                                  path.string()),
+                      "nothing to do: the next sync rescans the folder");
+  }
+  return io_error("cannot rename", path, err, core::Scope::message);
+}
+
 // Opens `path` with `flags` and runs `op` (fsync, syncfs) on it.
 core::Result<void> sync_path(const fs::path& path, int flags, int (*op)(int),
                              std::string_view what) {
@@ -61,15 +72,8 @@ core::Result<void> fsync_path(const fs::path& path, int flags) {
 core::Result<void> rename_message(const fs::path& dir, const std::string& name,
                                   const std::string& target) {
   if (::rename((dir / name).c_str(), (dir / target).c_str()) != 0) {
-    const int err = errno;
-    if (err == ENOENT) {
-      return core::fail(
-          core::Scope::message,
-          fmt::format("message file {} vanished (another program moved or deleted it)",
-                      (dir / name).string()),
-          "nothing to do: the next sync rescans the folder");
-    }
-    return io_error("cannot rename", dir / name, err, core::Scope::message);
+    const int err = errno; // before anything else can change it
+    return rename_failed(dir / name, err);
   }
   return {};
 }
@@ -286,6 +290,33 @@ core::Result<std::string> Folder::set_flags(const std::string& name, core::Flags
 }
 
 core::Result<std::string> Folder::set_uid(const std::string& name, core::Uid uid) {
+  const auto slash = name.find('/');
+  const auto file = slash == std::string::npos ? name : name.substr(slash + 1);
+  const auto parsed = parse_name(file);
+  if (!parsed || parsed->uid != 0 || uid == 0) {
+    return core::fail(core::Scope::message,
+                      fmt::format("cannot give message file {} the UID {}: it is not a new "
+                                  "message file without a UID",
+                                  (m_dir / name).string(), uid),
+                      "nothing to do: the next sync rescans the folder");
+  }
+  const auto colon = file.rfind(":2,");
+  const auto head = colon == std::string::npos ? file : file.substr(0, colon);
+  const auto info = colon == std::string::npos ? std::string(":2,") : file.substr(colon);
+  const auto target = fmt::format("cur/{},U={}{}", head, uid, info);
+  if (rename_noreplace((m_dir / name).c_str(), (m_dir / target).c_str()) != 0) {
+    const int err = errno; // before anything else can change it
+    return rename_failed(m_dir / name, err);
+  }
+  invalidate();
+  UIDSYNC_TRY(fsync_dir(m_dir / "cur"));
+  if (!name.starts_with("cur/")) {
+    UIDSYNC_TRY(fsync_dir((m_dir / name).parent_path()));
+  }
+  return target;
+}
+
+core::Result<std::string> Folder::retag_uid(const std::string& name, core::Uid uid) {
   const auto slash = name.find('/');
   const auto dir = slash == std::string::npos ? std::string() : name.substr(0, slash + 1);
   const auto file = slash == std::string::npos ? name : name.substr(slash + 1);

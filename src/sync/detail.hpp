@@ -51,4 +51,35 @@ core::Result<void> fetch_bodies(imap::Session& session, BodyRouter& router, mail
                                 const std::vector<core::Uid>& uids, const RemoteView& view,
                                 const ExecuteOptions& options, Stats& stats);
 
+// Resolves the upload journal rows an interrupted run left for `row`'s folder;
+// called before planning, so the planner never sees a half-done upload. For each
+// row: a file already renamed with ",U=" gets its missing state row; a file still
+// without a UID is looked up on the server among the UIDs in `view` that nothing
+// claims (same size, then UID SEARCH HEADER Message-ID, or the SHA-256 of the body
+// when it has no Message-ID): found, it is renamed with ",U=" and recorded; not
+// found, the journal row is dropped and the planner uploads the file again. Adds
+// the recorded rows to `rows` and returns them. Fails with Scope::folder or
+// Scope::account as run_all() does, or on DB or local I/O errors.
+core::Result<std::vector<state::MessageRow>>
+recover_appends(imap::Session& session, BodyRouter& router, maildir::Folder& folder, state::Db& db,
+                const state::FolderRow& row, const RemoteView& view,
+                std::map<core::Uid, state::MessageRow>& rows, const ExecuteOptions& options);
+
+// Uploads `appends` (keys of `name_of`, "cur/<file>" names) one by one: journal
+// row, APPEND with the file's flags, its mtime as the date and its exact bytes,
+// the UID from APPENDUID (RFC 4315) or found as recover_appends() does among the
+// UIDs from UIDNEXT on, rename with ",U=", state row, journal row removed; each
+// step ends in a crash point (UIDSYNC_TEST_CRASH_AFTER_STEP). An APPEND answered NO
+// or BAD is a message-scope error: logged with the file and the server's text,
+// counted in `stats.failed`, the file kept. Counts `stats.appended` and takes the
+// uploaded ones off `stats.appends_pending`. Fails with Scope::account when the
+// connection ends (the journal row then stays for the next run), Scope::folder
+// when APPENDUID names another UIDVALIDITY, or on DB errors.
+core::Result<void> append_messages(imap::Session& session, BodyRouter& router,
+                                   maildir::Folder& folder, state::Db& db,
+                                   const state::FolderRow& row, const std::vector<Append>& appends,
+                                   const std::map<std::string, std::string>& name_of,
+                                   const RemoteView& view, const ExecuteOptions& options,
+                                   Stats& stats);
+
 } // namespace uidsync::sync::detail

@@ -196,6 +196,15 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   for (const auto& [uid, r] : rows) {
     state.push_back({uid, message_key(r.local_name), r.flags, r.size});
   }
+  // Uploads an interrupted run left half done are settled before planning.
+  if (!options.dry_run) {
+    auto recovered =
+        detail::recover_appends(session, router, folder, db, row, *view, rows, options);
+    UIDSYNC_TRY(recovered);
+    for (const auto& r : *recovered) {
+      state.push_back({r.uid, message_key(r.local_name), r.flags, r.size});
+    }
+  }
   std::vector<RemoteMsg> remote;
   remote.reserve(by_uid.size());
   for (const auto& [uid, info] : by_uid) {
@@ -364,13 +373,12 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
       log->warn("{}: if these deletions are intended, run again with --allow-mass-delete", where);
     }
   }
-  if (!plan.appends.empty()) {
-    log->warn("{}: {} new local message(s) not uploaded: APPEND is not built yet", where,
-              plan.appends.size());
-  }
   for (const core::Uid uid : plan.forget) {
     UIDSYNC_TRY(db.delete_message(row.id, uid));
   }
+  // 7. Uploads of new local mail, each journaled first.
+  UIDSYNC_TRY(detail::append_messages(session, router, folder, db, row, plan.appends, name_of,
+                                      *view, options, stats));
   return plan;
 }
 

@@ -107,7 +107,7 @@ core::Result<RepairReport> repair_uidvalidity(imap::Session& session, maildir::F
   for (const auto& r : old_rows) {
     const auto it = new_of.find(r.uid);
     const core::Uid uid = it == new_of.end() ? 0 : it->second;
-    auto renamed = folder.set_uid(r.local_name, uid);
+    auto renamed = folder.retag_uid(r.local_name, uid);
     if (!renamed) {
       if (renamed.error().scope != core::Scope::message) {
         return util::unexpected(renamed.error());

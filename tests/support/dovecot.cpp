@@ -107,6 +107,17 @@ std::map<std::string, std::string> read_env_file(const fs::path& path) {
 
 } // namespace
 
+void Dovecot::write_config(const std::filesystem::path& dir, const std::string& account,
+                           const std::string& extra) const {
+  write_file(dir / "password", m_password + "\n");
+  write_file(dir / "config.toml",
+             "[general]\nstate_dir = \"" + (dir / "state").string() + "\"\n\n[accounts." + account +
+                 "]\nhost = \"" + m_host + "\"\nport = " + std::to_string(m_port) +
+                 "\ntls = \"starttls\"\nca_file = \"" + m_ca_file.string() + "\"\nuser = \"" +
+                 m_user + "\"\npassword_cmd = [\"cat\", \"" + (dir / "password").string() +
+                 "\"]\nmaildir = \"" + (dir / "Mail").string() + "\"\n" + extra);
+}
+
 std::vector<pid_t> process_tree(pid_t root) {
   std::map<pid_t, ProcInfo> all;
   for (const auto& entry : fs::directory_iterator("/proc")) {

@@ -60,6 +60,13 @@ public:
   // Runs `doveadm -c <conf> args...`; returns its stdout+stderr. Throws on a non-zero exit.
   std::string doveadm(const std::vector<std::string>& args);
 
+  // Writes `dir`/config.toml with one account `account` on this instance (STARTTLS,
+  // its CA, the password read from `dir`/password by password_cmd), state in
+  // `dir`/state and mail in `dir`/Mail; `extra` is appended to the account's table
+  // ("folders = [...]\n"). Writes the password file too.
+  void write_config(const std::filesystem::path& dir, const std::string& account,
+                    const std::string& extra = {}) const;
+
   // Stops the instance and waits until none of its processes is left. Idempotent.
   // Throws std::runtime_error if a process survives.
   void stop();

@@ -253,9 +253,15 @@ bool wildcard(std::string_view pattern, std::string_view name) {
   return same && wildcard(pattern.substr(1), name.substr(1));
 }
 
+// The header block of `body`, blank line included. Bare LF line ends (a client's
+// APPEND of a Unix file) count as line ends too, as real servers read them.
 std::string header_of(const std::string& body) {
-  const auto end = body.find("\r\n\r\n");
-  return end == std::string::npos ? body : body.substr(0, end + 4);
+  const auto crlf = body.find("\r\n\r\n");
+  const auto lf = body.find("\n\n");
+  if (lf != std::string::npos && (crlf == std::string::npos || lf < crlf)) {
+    return body.substr(0, lf + 2);
+  }
+  return crlf == std::string::npos ? body : body.substr(0, crlf + 4);
 }
 
 // The header lines of `body` whose field name is in `fields` (upper case), plus the blank line.
@@ -265,11 +271,11 @@ std::string header_fields(const std::string& body, const std::vector<std::string
   bool keep = false;
   std::size_t pos = 0;
   while (pos < header.size()) {
-    auto end = header.find("\r\n", pos);
-    end = end == std::string::npos ? header.size() : end + 2;
+    auto end = header.find('\n', pos);
+    end = end == std::string::npos ? header.size() : end + 1;
     const std::string line = header.substr(pos, end - pos);
     pos = end;
-    if (line == "\r\n") {
+    if (line == "\r\n" || line == "\n") {
       break;
     }
     if (line.front() != ' ' && line.front() != '\t') {

@@ -53,15 +53,7 @@ std::string file_with(const std::map<std::string, std::string>& files, const std
 }
 
 void write_sync_config(const fs::path& dir, const Dovecot& dovecot, const std::string& extra) {
-  write_file(dir / "password", dovecot.password() + "\n");
-  write_file(dir / "config.toml",
-             "[general]\nstate_dir = \"" + (dir / "state").string() +
-                 "\"\n\n[accounts.demo]\nhost = \"" + dovecot.host() +
-                 "\"\nport = " + std::to_string(dovecot.port()) +
-                 "\ntls = \"starttls\"\nca_file = \"" + dovecot.ca_file().string() +
-                 "\"\nuser = \"" + dovecot.user() + "\"\npassword_cmd = [\"cat\", \"" +
-                 (dir / "password").string() + "\"]\nmaildir = \"" + (dir / "Mail").string() +
-                 "\"\nfolders = [\"*\", \"!*/Skipped\"]\n" + extra);
+  dovecot.write_config(dir, "demo", "folders = [\"*\", \"!*/Skipped\"]\n" + extra);
 }
 
 util::ProcessResult run_uidsync(const fs::path& dir, const std::vector<std::string>& args) {

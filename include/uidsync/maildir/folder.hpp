@@ -145,10 +145,18 @@ public:
   // returns its new name. Fails with Scope::message if the file is gone.
   core::Result<std::string> set_flags(const std::string& name, core::Flags flags);
 
-  // Renames the message `name` in its directory so that its ",U=" tag says `uid`
+  // Renames the message `name` ("cur/…" or "new/…"), which has no ",U=" tag yet,
+  // into cur/ with ",U=`uid`" inserted before its ":2," info (flags, other tags and
+  // unknown letters kept; a name without info gets an empty ":2,"), and fsyncs
+  // cur/ and the directory it left, so the new name survives a crash before the
+  // state row that records it. Returns the new name. Fails with Scope::message if
+  // the file is gone or already carries a UID, Scope::folder on an I/O error.
+  core::Result<std::string> set_uid(const std::string& name, core::Uid uid);
+
+  // Renames the message `name` (which may carry a UID) in its directory so that its ",U=" tag says `uid`
   // (no tag when `uid` is 0), other tags and flags kept; fsyncs the directory and
   // returns the new name. Fails with Scope::message if the file is gone.
-  core::Result<std::string> set_uid(const std::string& name, core::Uid uid);
+  core::Result<std::string> retag_uid(const std::string& name, core::Uid uid);
 
   // Unlinks the message `name` and fsyncs its directory.
   core::Result<void> expunge(const std::string& name);

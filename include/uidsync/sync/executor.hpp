@@ -80,9 +80,10 @@ struct ExecuteOptions {
 // the server's. `router` must be the session's body sink. Returns the plan that
 // was carried out (with dry_run: the plan only). Executes: fetch (batched, durable
 // before the state rows are written), adoptions, flags both ways, local deletions
-// and remote deletions (UID STORE \Deleted + UID EXPUNGE, only the planned UIDs).
-// Not executed yet: appends of new local files (counted in Stats::appends_pending
-// and logged), stray files (left alone).
+// and remote deletions (UID STORE \Deleted + UID EXPUNGE, only the planned UIDs),
+// then uploads of new local files (APPEND, journaled; an interrupted run's uploads
+// are settled before planning, see docs/append.md). Not executed: stray files
+// (left alone).
 // Fails with Scope::folder when UIDVALIDITY changed (nothing is touched), on
 // SELECT/FETCH/STORE errors, or on local I/O errors; Scope::account when the
 // connection or the DB fails. Message-scope problems are logged and counted.
