@@ -159,6 +159,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
                                Stats& stats) {
   const auto log = util::logger("sync");
   const auto where = "folder " + row.name;
+  const Stats before = stats;
 
   // 1. The state, then the server's side (SELECT, then UID, flags, size and
   // INTERNALDATE of its messages).
@@ -328,6 +329,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   for (const core::Uid uid : plan.forget) {
     UIDSYNC_TRY(db.delete_message(row.id, uid));
   }
+  UIDSYNC_TRY(detail::remember_modseq(db, row, *view, before, stats, where));
   return plan;
 }
 
