@@ -89,7 +89,8 @@ trap cleanup EXIT
 # Writes the three peers' configurations for the running instance ($IMAP_* from fixture.env).
 configure() {
   local run=$1
-  mkdir -p "$run/cfg"
+  # mbsync refuses a Maildir root that does not exist yet.
+  mkdir -p "$run/cfg" "$run/mbsync" "$run/offlineimap" "$run/uidsync"
   cat >"$run/cfg/mbsyncrc" <<EOF
 IMAPAccount bench
 Host $IMAP_HOST
@@ -206,7 +207,7 @@ corpus() {
   "$FIXTURE" doveadm "$DOV" force-resync -u "$IMAP_USER" '*'
   "$FIXTURE" doveadm "$DOV" index -u "$IMAP_USER" '*' 2>/dev/null || true
   # Page cache warm for everyone alike.
-  cat "$MAIL_DIR"/cur/* "$MAIL_DIR"/.*/cur/* >/dev/null
+  find "$MAIL_DIR" -type f -path '*/cur/*' -exec cat {} + >/dev/null
   configure "$run"
   local peers=() peer phase
   for peer in $PEERS; do
@@ -237,17 +238,17 @@ corpus() {
 mutate() {
   local n=$1 profile=$2 run=$3 folder count set i
   while IFS= read -r folder; do
-    count=$("$FIXTURE" doveadm "$DOV" -f flow mailbox status -u "$IMAP_USER" messages "$folder" |
-      sed 's/.*messages=//')
+    count=$("$FIXTURE" doveadm "$DOV" -f flow mailbox status -u "$IMAP_USER" messages "$folder" \
+      2>/dev/null | sed -n 's/.*messages=\([0-9]*\).*/\1/p') || true
     set=
-    for ((i = 1; i <= count; i += 100)); do set+=${set:+,}$i; done
+    for ((i = 1; i <= ${count:-0}; i += 100)); do set+=${set:+,}$i; done
     [ -n "$set" ] && "$FIXTURE" doveadm "$DOV" flags add -u "$IMAP_USER" '\Flagged' mailbox "$folder" "$set"
   done < <("$FIXTURE" doveadm "$DOV" mailbox list -u "$IMAP_USER")
   local extra=$((n / 1000)) dir=$run/new-mail file name
   [ "$extra" -ge 1 ] || extra=1
   mkdir -p "$dir"
   "$SRC/bench/make-corpus" "$dir" "$extra" --seed "$SEED" --profile "$profile" --start "$n" >/dev/null
-  for file in "$dir"/cur/* "$dir"/.*/cur/*; do
+  for file in "$dir"/cur/* "$dir"/.[!.]*/cur/*; do
     [ -f "$file" ] || continue
     name=$(basename "$(dirname "$(dirname "$file")")")
     if [ "$(dirname "$(dirname "$file")")" = "$dir" ]; then name=INBOX; else name=${name#.}; name=${name//./\/}; fi

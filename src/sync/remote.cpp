@@ -10,6 +10,7 @@
 #include <climits>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <set>
 #include <utility>
@@ -21,14 +22,21 @@ namespace {
 // The known-uids argument of SELECT (QRESYNC) is optional; a fragmented set is left
 // out rather than risk a command line over the 8 KB that RFC 7162 §4 recommends.
 constexpr std::size_t k_max_known_uids_chars = 4000;
+constexpr std::string_view k_list_items = "(UID FLAGS RFC822.SIZE INTERNALDATE)";
 
-RemoteInfo info_of(const imap::Fetch& f) {
+// Adds one FETCH (UID FLAGS RFC822.SIZE INTERNALDATE) response to the view.
+void add_listed(const imap::Fetch& f, RemoteView& view) {
+  view.listed.push_back(*f.uid);
+  if (*f.uid == 0) {
+    return; // kept in `listed` for the anomaly checks
+  }
   RemoteInfo info;
-  info.uid = f.uid.value_or(0);
+  info.uid = *f.uid;
   info.flags = flags_from_imap(f.flags.value_or(std::vector<std::string>{}));
   info.size = f.rfc822_size.value_or(0);
   info.internaldate = f.internal_date ? parse_internaldate(*f.internal_date).value_or(0) : 0;
-  return info;
+  view.by_seq[f.seq] = info;
+  view.by_uid[info.uid] = info;
 }
 
 // SELECT (EXAMINE for a dry run), with `qresync` parameters when given; fills the
@@ -55,38 +63,20 @@ core::Result<void> select(imap::Session& session, const state::FolderRow& row,
   return {};
 }
 
-// UID FETCH <set> (UID FLAGS RFC822.SIZE INTERNALDATE) into the view; a null
-// `set` lists the whole folder (1:*).
-core::Result<void> list(imap::Session& session, const imap::UidSet* set,
-                        const ExecuteOptions& options, const std::string& where,
-                        RemoteView& view) {
-  std::vector<imap::Command> commands;
-  static constexpr std::string_view k_items = "(UID FLAGS RFC822.SIZE INTERNALDATE)";
-  if (set == nullptr) {
-    auto c = imap::CommandBuilder("UID FETCH").raw("1:*").raw(k_items).build();
-    UIDSYNC_TRY(c);
-    commands.push_back(std::move(*c));
-  } else {
-    commands = imap::uid_set_commands("UID FETCH", *set, k_items);
-  }
+// UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE): every message into the view.
+core::Result<void> list_all(imap::Session& session, const ExecuteOptions& options,
+                            const std::string& where, RemoteView& view) {
+  auto command = imap::CommandBuilder("UID FETCH").raw("1:*").raw(k_list_items).build();
+  UIDSYNC_TRY(command);
   return run_all(
-      session, std::move(commands),
+      session, {std::move(*command)},
       [&](const imap::Response& r) {
         const auto* f = std::get_if<imap::Fetch>(&r.value);
-        if (f == nullptr || !f->uid) {
-          return;
+        if (f != nullptr && f->uid) {
+          add_listed(*f, view);
         }
-        view.listed.push_back(*f->uid);
-        if (*f->uid == 0) {
-          return;
-        }
-        const auto info = info_of(*f);
-        view.by_seq[f->seq] = info;
-        view.by_uid[info.uid] = info;
       },
-      options.timeout,
-      where + (set == nullptr ? ": UID FETCH 1:*"
-                              : fmt::format(": UID FETCH of {} new message(s)", set->count())));
+      options.timeout, where + ": UID FETCH 1:*");
 }
 
 // Whether this session may use QRESYNC; sends ENABLE once per session (RFC 7162
@@ -145,33 +135,66 @@ core::Result<bool> read_incremental(imap::Session& session, const state::FolderR
       view.by_uid[uid] = RemoteInfo{uid, r.flags, r.size, r.internaldate};
     }
   }
+  // Changes to UIDs the state does not know, and messages above the highest known
+  // UID: Dovecot 2.3 limits the SELECT's FETCH responses to the known-uids it was
+  // given, so new mail is asked for by UID range when UIDNEXT says there is some.
+  const core::Uid highest = known.empty() ? 0 : known.rbegin()->first;
   std::vector<core::Uid> unknown;
   for (const auto& f : changes) {
-    view.listed.push_back(*f.uid);
-    if (*f.uid == 0 || vanished.contains(*f.uid)) {
+    if (*f.uid == 0) {
+      view.listed.push_back(0);
+      continue;
+    }
+    if (vanished.contains(*f.uid)) {
       continue;
     }
     auto it = view.by_uid.find(*f.uid);
     if (it == view.by_uid.end()) {
-      unknown.push_back(*f.uid);
+      if (*f.uid < highest) {
+        unknown.push_back(*f.uid); // listed when its size and date arrive
+      }
       continue;
     }
+    view.listed.push_back(*f.uid);
     if (f.flags) {
       it->second.flags = flags_from_imap(*f.flags);
     }
     view.by_seq[f.seq] = it->second;
   }
-  if (!unknown.empty()) {
+  // UIDNEXT as stored by the last complete sync tells whether mail arrived since,
+  // even when the highest UIDs were expunged meanwhile.
+  const bool above = view.uidnext == 0 ||
+                     view.uidnext > std::max<std::uint64_t>(row.uidnext, highest + std::uint64_t{1});
+  if (!unknown.empty() || (above && view.exists > 0)) {
     const auto set = imap::UidSet::of(unknown);
-    UIDSYNC_TRY(list(session, &set, options, where, view));
+    auto commands = imap::uid_set_commands("UID FETCH", set, k_list_items);
+    if (above && view.exists > 0) {
+      // "n:*" with n above every UID still returns the last message (RFC 3501
+      // §6.4.8); the listing is filtered to the UIDs asked for.
+      auto tail = imap::CommandBuilder("UID FETCH")
+                      .raw(fmt::format("{}:*", highest + 1))
+                      .raw(k_list_items)
+                      .build();
+      UIDSYNC_TRY(tail);
+      commands.push_back(std::move(*tail));
+    }
+    UIDSYNC_TRY(run_all(
+        session, std::move(commands),
+        [&](const imap::Response& r) {
+          const auto* f = std::get_if<imap::Fetch>(&r.value);
+          if (f != nullptr && f->uid && (*f->uid > highest || set.contains(*f->uid))) {
+            add_listed(*f, view);
+          }
+        },
+        options.timeout, where + ": UID FETCH of new messages"));
   }
   if (view.by_uid.size() != view.exists) {
     log->debug("{}: QRESYNC view has {} message(s) but EXISTS is {}; full listing", where,
                view.by_uid.size(), view.exists);
     return false;
   }
-  log->debug("{}: QRESYNC since modseq {}: {} changed, {} vanished, {} new", where,
-             row.highestmodseq, changes.size(), vanished.count(), unknown.size());
+  log->debug("{}: QRESYNC since modseq {}: {} changed, {} vanished, {} in all", where,
+             row.highestmodseq, changes.size(), vanished.count(), view.by_uid.size());
   return true;
 }
 
@@ -198,7 +221,7 @@ core::Result<RemoteView> read_remote(imap::Session& session, const state::Folder
     full.uidnext = view.uidnext;
     full.highestmodseq = view.highestmodseq;
     if (full.exists > 0) {
-      UIDSYNC_TRY(list(session, nullptr, options, where, full));
+      UIDSYNC_TRY(list_all(session, options, where, full));
     }
     return full;
   }
@@ -209,7 +232,7 @@ core::Result<RemoteView> read_remote(imap::Session& session, const state::Folder
   RemoteView view;
   UIDSYNC_TRY(select(session, row, std::nullopt, options, where, {}, view));
   if (view.exists > 0) {
-    UIDSYNC_TRY(list(session, nullptr, options, where, view));
+    UIDSYNC_TRY(list_all(session, options, where, view));
   }
   return view;
 }
