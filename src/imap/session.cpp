@@ -269,7 +269,8 @@ void Session::dispatch(Response response) {
           // VANISHED (EARLIER) reports older expunges and changes no count.
           if (!v.earlier) {
             const auto gone = v.uids.count();
-            m_mailbox.exists = m_mailbox.exists > gone ? static_cast<std::uint32_t>(m_mailbox.exists - gone) : 0;
+            m_mailbox.exists =
+                m_mailbox.exists > gone ? static_cast<std::uint32_t>(m_mailbox.exists - gone) : 0;
           }
         } else if constexpr (std::is_same_v<T, FlagList>) {
           m_mailbox.flags = v.flags;

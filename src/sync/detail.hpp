@@ -53,8 +53,9 @@ struct RemoteView {
 // holds UIDVALIDITY and HIGHESTMODSEQ, only the changes since then are asked for
 // (SELECT … (QRESYNC …)), and `known` fills in the rest (`incremental`); an
 // unchanged folder then costs the SELECT alone. A view whose count differs from
-// EXISTS, a UIDVALIDITY change or NOMODSEQ falls back to the full listing. Fails with Scope::folder when the server sends no usable UIDVALIDITY or
-// refuses the folder, Scope::account when the connection fails.
+// EXISTS, a UIDVALIDITY change or NOMODSEQ falls back to the full listing. Fails
+// with Scope::folder when the server sends no usable UIDVALIDITY or refuses the
+// folder, Scope::account when the connection fails.
 core::Result<RemoteView> read_remote(imap::Session& session, const state::FolderRow& row,
                                      const std::map<core::Uid, state::MessageRow>& known,
                                      const ExecuteOptions& options, const std::string& where);

@@ -163,8 +163,9 @@ core::Result<bool> read_incremental(imap::Session& session, const state::FolderR
   }
   // UIDNEXT as stored by the last complete sync tells whether mail arrived since,
   // even when the highest UIDs were expunged meanwhile.
-  const bool above = view.uidnext == 0 ||
-                     view.uidnext > std::max<std::uint64_t>(row.uidnext, highest + std::uint64_t{1});
+  const bool above =
+      view.uidnext == 0 ||
+      view.uidnext > std::max<std::uint64_t>(row.uidnext, highest + std::uint64_t{1});
   if (!unknown.empty() || (above && view.exists > 0)) {
     const auto set = imap::UidSet::of(unknown);
     auto commands = imap::uid_set_commands("UID FETCH", set, k_list_items);

@@ -91,12 +91,11 @@ protected:
     write_file(m_dir / "password", m_server->password() + "\n");
     write_file(m_dir / "config.toml",
                "[general]\nstate_dir = \"" + (m_dir / "state").string() +
-                   "\"\n\n[accounts.demo]\nhost = \"" + m_server->host() +
-                   "\"\nport = " + std::to_string(m_server->port()) +
-                   "\ntls = \"starttls\"\nca_file = \"" + m_server->ca_file().string() +
-                   "\"\nuser = \"" + m_server->user() + "\"\npassword_cmd = [\"cat\", \"" +
-                   (m_dir / "password").string() + "\"]\nmaildir = \"" +
-                   (m_dir / "Mail").string() + "\"\n");
+                   "\"\n\n[accounts.demo]\nhost = \"" + m_server->host() + "\"\nport = " +
+                   std::to_string(m_server->port()) + "\ntls = \"starttls\"\nca_file = \"" +
+                   m_server->ca_file().string() + "\"\nuser = \"" + m_server->user() +
+                   "\"\npassword_cmd = [\"cat\", \"" + (m_dir / "password").string() +
+                   "\"]\nmaildir = \"" + (m_dir / "Mail").string() + "\"\n");
   }
 
   CommandResult sync(const std::string& folder, std::vector<std::string> extra = {}) {
@@ -254,8 +253,7 @@ TEST_P(SyncQresync, HeldDeletionsKeepTheModseqUntilAllowed) {
   // The held expunges are seen again and carried out once allowed.
   const auto allowed = sync(folder, {"-v", "--allow-mass-delete"});
   EXPECT_EQ(allowed.status, 0) << allowed.output;
-  EXPECT_NE(allowed.output.find("0 new, 0 flags, 12 deleted"), std::string::npos)
-      << allowed.output;
+  EXPECT_NE(allowed.output.find("0 new, 0 flags, 12 deleted"), std::string::npos) << allowed.output;
   EXPECT_EQ(local_messages(m_dir / "Mail" / folder).size(), 0u);
 }
 
