@@ -264,6 +264,14 @@ void Session::dispatch(Response response) {
           m_mailbox.recent = v.count;
         } else if constexpr (std::is_same_v<T, Expunge>) {
           m_mailbox.exists = m_mailbox.exists > 0 ? m_mailbox.exists - 1 : 0;
+        } else if constexpr (std::is_same_v<T, Vanished>) {
+          // RFC 7162 §3.2.10: after ENABLE QRESYNC, VANISHED replaces EXPUNGE;
+          // VANISHED (EARLIER) reports older expunges and changes no count.
+          if (!v.earlier) {
+            const auto gone = v.uids.count();
+            m_mailbox.exists =
+                m_mailbox.exists > gone ? static_cast<std::uint32_t>(m_mailbox.exists - gone) : 0;
+          }
         } else if constexpr (std::is_same_v<T, FlagList>) {
           m_mailbox.flags = v.flags;
         }

@@ -7,6 +7,7 @@
 #include <uidsync/core/types.hpp>
 #include <uidsync/imap/command.hpp>
 #include <uidsync/imap/session.hpp>
+#include <uidsync/imap/uid_set.hpp>
 #include <uidsync/maildir/folder.hpp>
 #include <uidsync/state/db.hpp>
 #include <uidsync/sync/executor.hpp>
@@ -25,11 +26,25 @@ using sync::RemoteView;
 
 // Selects `row.name` (EXAMINE when `options.dry_run`) and lists the server's
 // messages: UID, flags, size and INTERNALDATE. `known` is the state's rows of the
-// folder. Fails with Scope::folder when the server sends no usable UIDVALIDITY or
-// refuses the folder, Scope::account when the connection fails.
+// folder. When the server has QRESYNC (enabled here, once per session) and `row`
+// holds UIDVALIDITY and HIGHESTMODSEQ, only the changes since then are asked for
+// (SELECT … (QRESYNC …)), and `known` fills in the rest (`incremental`); an
+// unchanged folder then costs the SELECT alone. A view whose count differs from
+// EXISTS, a UIDVALIDITY change or NOMODSEQ falls back to the full listing. Fails
+// with Scope::folder when the server sends no usable UIDVALIDITY or refuses the
+// folder, Scope::account when the connection fails.
 core::Result<RemoteView> read_remote(imap::Session& session, const state::FolderRow& row,
                                      const std::map<core::Uid, state::MessageRow>& known,
                                      const ExecuteOptions& options, const std::string& where);
+
+// Stores the view's HIGHESTMODSEQ and UIDNEXT in `row` (and `db`) after a sync of
+// the folder that left nothing behind: no failed message, no held deletion, no
+// quarantined UID (new or waiting) between `before` and `after`. Otherwise the
+// old values stay, so the next QRESYNC run is asked about those messages again.
+// Fails (Scope::account) when the DB write fails.
+core::Result<void> remember_modseq(state::Db& db, state::FolderRow& row, const RemoteView& view,
+                                   const Stats& before, const Stats& after,
+                                   const std::string& where);
 
 // Runs `commands` pipelined; `on_data` gets their untagged data. Fails with
 // Scope::folder naming `what` on the first NO/BAD, Scope::account if the

@@ -161,6 +161,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
                                Stats& stats) {
   const auto log = util::logger("sync");
   const auto where = "folder " + row.name;
+  const Stats before = stats;
 
   // 1. The state, then the server's side (SELECT, then UID, flags, size and
   // INTERNALDATE of its messages).
@@ -379,6 +380,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   // 7. Uploads of new local mail, each journaled first.
   UIDSYNC_TRY(detail::append_messages(session, router, folder, db, row, plan.appends, name_of,
                                       *view, options, stats));
+  UIDSYNC_TRY(detail::remember_modseq(db, row, *view, before, stats, where));
   return plan;
 }
 

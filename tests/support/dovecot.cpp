@@ -148,6 +148,11 @@ std::vector<pid_t> process_tree(pid_t root) {
 
 Dovecot::Dovecot() : m_temp(std::make_unique<TempDir>()), m_dir(m_temp->path()) { start(); }
 
+Dovecot::Dovecot(DovecotCaps caps)
+    : m_temp(std::make_unique<TempDir>()), m_dir(m_temp->path()), m_caps(caps) {
+  start();
+}
+
 Dovecot::Dovecot(fs::path dir) : m_dir(std::move(dir)) { start(); }
 
 Dovecot::~Dovecot() {
@@ -164,7 +169,11 @@ void Dovecot::start() {
   const fs::path cache = fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") /
                          "uidsync-dovecot-fixture-tls";
   ::setenv("DOVECOT_FIXTURE_TLS_CACHE", cache.c_str(), 0);
-  const auto result = run_command({dovecot_fixture_script().string(), "start", m_dir.string()});
+  std::vector<std::string> argv{dovecot_fixture_script().string(), "start", m_dir.string()};
+  if (m_caps == DovecotCaps::no_qresync) {
+    argv.emplace_back("--no-qresync");
+  }
+  const auto result = run_command(argv);
   if (result.status != 0) {
     throw std::runtime_error("cannot start the Dovecot fixture in " + m_dir.string() + ":\n" +
                              result.output + "\n" + log_tail());

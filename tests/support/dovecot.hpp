@@ -22,11 +22,16 @@
 
 namespace uidsync::test {
 
+// What the instance advertises after login: everything Dovecot has, or the same
+// without CONDSTORE and QRESYNC (RFC 7162), for the clients' fallback paths.
+enum class DovecotCaps { all, no_qresync };
+
 class Dovecot {
 public:
   // Starts an instance in a fresh TempDir. Throws std::runtime_error (with the
   // script's output and the Dovecot log tail) if it does not come up.
   Dovecot();
+  explicit Dovecot(DovecotCaps caps);
   // Same, in `dir` (created if needed; not removed afterwards).
   explicit Dovecot(std::filesystem::path dir);
   // Stops the instance (see stop()).
@@ -90,6 +95,7 @@ private:
   std::filesystem::path m_mail_dir;
   bool m_running = false;
   int m_fill_counter = 0;
+  DovecotCaps m_caps = DovecotCaps::all;
 };
 
 // Base for a test suite sharing one Dovecot: started in SetUpTestSuite, stopped in

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <uidsync/core/types.hpp>
+#include <uidsync/imap/uid_set.hpp>
 
 #include <cstdint>
 #include <map>
@@ -33,6 +34,9 @@ struct RemoteView {
   // True when only the changes since the stored HIGHESTMODSEQ were listed
   // (QRESYNC) and the rest of by_uid comes from the state.
   bool incremental = false;
+  // With `incremental`: the UIDs the server reported as expunged since then
+  // (VANISHED (EARLIER)); they are not in by_uid.
+  imap::UidSet vanished;
 };
 
 } // namespace uidsync::sync
