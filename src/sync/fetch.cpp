@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <set>
@@ -23,6 +24,10 @@ namespace {
 // extra commands one poison message costs (log2(32) = 5 levels); Exchange ends a
 // session after about 10 errors, and each failed half counts as one.
 constexpr std::size_t k_uids_per_command = 32;
+// Commands in flight at once. The server answers in order, so a bisection's halves
+// and the BODY[HEADER] look at an empty answer wait behind at most this many
+// commands, and finish before a later fault (a dropped connection) can stop them.
+constexpr std::size_t k_window = 4;
 // The head of a streamed body kept for the Exchange stub check; the stub is < 1 KiB.
 constexpr std::size_t k_head_bytes = 8192;
 constexpr std::string_view k_items = "(UID FLAGS INTERNALDATE BODY.PEEK[])";
@@ -51,12 +56,13 @@ public:
     }
     for (std::size_t i = 0; i < plain.size(); i += k_uids_per_command) {
       const auto end = std::min(plain.size(), i + k_uids_per_command);
-      submit_bodies({plain.begin() + static_cast<std::ptrdiff_t>(i),
-                     plain.begin() + static_cast<std::ptrdiff_t>(end)});
+      m_queue.emplace_back(plain.begin() + static_cast<std::ptrdiff_t>(i),
+                           plain.begin() + static_cast<std::ptrdiff_t>(end));
     }
     for (const core::Uid uid : alone) {
-      submit_bodies({uid});
+      m_queue.push_back({uid});
     }
+    pump();
     while (m_outstanding > 0 && !m_error && !m_cut) {
       const auto before = m_progress;
       auto ran = m_session.run_until(
@@ -195,8 +201,7 @@ private:
     std::string line; // "tag UID FETCH set items", for evidence
     bool probe = false;
     bool tagged = false; // the server's tagged answer arrived
-    std::string header;                // the probe's BODY[HEADER]
-    std::vector<std::string> evidence; // the body command's lines, for a probe
+    std::string header; // the probe's BODY[HEADER]
   };
 
   Command& add(std::vector<core::Uid> uids, std::string_view items, bool probe) {
@@ -221,6 +226,15 @@ private:
   }
 
   void submit_bodies(std::vector<core::Uid> uids) { add(std::move(uids), k_items, false); }
+
+  // Submits queued body commands while fewer than k_window commands are in flight.
+  void pump() {
+    while (m_outstanding < k_window && !m_queue.empty() && !m_error && !m_cut) {
+      auto uids = std::move(m_queue.front());
+      m_queue.pop_front();
+      submit_bodies(std::move(uids));
+    }
+  }
 
   void on_data(Command& cmd, const imap::Response& response) {
     ++m_progress;
@@ -290,7 +304,8 @@ private:
     }
     if (const auto named = exchange_stub_uid(head)) {
       append_header(evidence, head);
-      stub(uid, *named, "the server sent its \"retrieval failed\" stub as the message", evidence);
+      stub(uid, *named, "the server sent its \"retrieval failed\" stub as the message", evidence,
+           false);
       return false;
     }
     return true;
@@ -298,12 +313,19 @@ private:
 
   // Quarantines `uid` for the Exchange stub; a stub naming another UID is also an
   // anomaly (uid_reused: the server's UID no longer points at the message it names).
+  // With `amend`, the UID was recorded as no-data a moment ago.
   void stub(core::Uid uid, core::Uid named, const std::string& what,
-            std::vector<std::string> evidence) {
+            std::vector<std::string> evidence, bool amend) {
     if (named != uid && named != 0) {
       evidence.push_back(fmt::format("(the stub names UID {}, not the requested {})", named, uid));
     }
-    record(uid, Reason::exchange_stub, what, evidence);
+    if (amend) {
+      if (auto r = m_quarantine.amend(uid, Reason::exchange_stub, what, evidence); !r) {
+        note(r.error(), uid);
+      }
+    } else {
+      record(uid, Reason::exchange_stub, what, evidence);
+    }
     if (named != uid && named != 0) {
       state::AnomalyRow a;
       a.folder_id = m_row.id;
@@ -339,6 +361,11 @@ private:
   }
 
   void completed(Command& cmd, const imap::Tagged& t) {
+    handle(cmd, t);
+    pump();
+  }
+
+  void handle(Command& cmd, const imap::Tagged& t) {
     ++m_progress;
     --m_outstanding;
     if (t.status == imap::Status::bye) {
@@ -368,9 +395,12 @@ private:
       // RFC 3501 §6.4.5 wants the data of every listed message; Exchange answers
       // OK without it for messages its store cannot convert. BODY[HEADER] then
       // shows whether it is the Exchange stub.
+      // The UID is quarantined now, so that a connection lost before the look
+      // cannot make the next one fetch it again; the look only refines the reason.
       for (const core::Uid uid : missing) {
-        auto& probe = add({uid}, "(UID BODY.PEEK[HEADER])", true);
-        probe.evidence = {cmd.line, fmt::format("S: (no FETCH data for UID {})", uid), tagged};
+        record(uid, Reason::no_data, "the server answered OK without sending the message",
+               {cmd.line, fmt::format("S: (no FETCH data for UID {})", uid), tagged}, false);
+        add({uid}, "(UID BODY.PEEK[HEADER])", true);
       }
       return;
     }
@@ -392,8 +422,7 @@ private:
 
   void probed(Command& cmd, const std::string& tagged) {
     const core::Uid uid = cmd.uids.front();
-    auto evidence = cmd.evidence;
-    evidence.push_back(cmd.line);
+    std::vector<std::string> evidence{cmd.line};
     if (!cmd.header.empty()) {
       evidence.push_back(fmt::format("S: * FETCH (UID {} BODY[HEADER] {{{}}}", uid,
                                      cmd.header.size()));
@@ -401,10 +430,15 @@ private:
     }
     evidence.push_back(tagged);
     if (const auto named = exchange_stub_uid(cmd.header)) {
-      stub(uid, *named, "BODY[] came back empty and BODY[HEADER] is Exchange's stub", evidence);
-      return;
+      stub(uid, *named, "BODY[] came back empty and BODY[HEADER] is Exchange's stub", evidence,
+           true);
+    } else if (auto r = m_quarantine.amend(uid, Reason::no_data,
+                                           "the server answered OK without sending the message",
+                                           evidence);
+               !r) {
+      note(r.error(), uid);
     }
-    record(uid, Reason::no_data, "the server answered OK without sending the message", evidence);
+    m_quarantine.announce(uid);
   }
 
   // The connection ended (`timeout`: stalled) with commands in flight: decides
@@ -414,15 +448,10 @@ private:
                                      [](const auto& c) { return !c->tagged; });
     // Bodies that arrived are kept.
     auto committed = commit();
-    // Probes: their body fetch already came back empty.
+    // Looks at BODY[HEADER] that got no answer: the UID stays quarantined as no-data.
     for (const auto& c : m_commands) {
       if (c->probe && !c->tagged) {
-        c->tagged = true;
-        auto evidence = c->evidence;
-        evidence.push_back(c->line);
-        evidence.push_back("S: (no answer: the connection ended)");
-        record(c->uids.front(), Reason::no_data,
-               "the server answered OK without sending the message", evidence);
+        m_quarantine.announce(c->uids.front());
       }
     }
     if (!m_bye && oldest != m_commands.end() && !(*oldest)->probe) {
@@ -468,8 +497,8 @@ private:
   }
 
   void record(core::Uid uid, Reason reason, const std::string& detail,
-              const std::vector<std::string>& evidence) {
-    if (auto r = m_quarantine.record(uid, reason, detail, evidence); !r) {
+              const std::vector<std::string>& evidence, bool announce = true) {
+    if (auto r = m_quarantine.record(uid, reason, detail, evidence, announce); !r) {
       note(r.error(), uid);
     }
   }
@@ -530,7 +559,8 @@ private:
   Stats& m_stats;
   Quarantine& m_quarantine;
   maildir::Batch m_batch;
-  std::vector<std::unique_ptr<Command>> m_commands;
+  std::vector<std::unique_ptr<Command>> m_commands; // in the order sent
+  std::deque<std::vector<core::Uid>> m_queue;       // body commands not sent yet
   std::set<core::Uid> m_answered; // UIDs whose BODY[] arrived (data, NIL or streamed)
   std::size_t m_outstanding = 0;
   std::uint64_t m_progress = 0;

@@ -358,7 +358,7 @@ std::string Quarantine::where(core::Uid uid) const {
   return fmt::format("account {}, folder {}, UID {}", m_options.account, m_folder->name, uid);
 }
 
-std::string Quarantine::write_evidence(core::Uid uid, int tries, Reason reason,
+std::string Quarantine::write_evidence(core::Uid uid, const std::string& title,
                                        const std::vector<std::string>& lines) const {
   if (m_options.evidence_dir.empty()) {
     return {};
@@ -379,8 +379,7 @@ std::string Quarantine::write_evidence(core::Uid uid, int tries, Reason reason,
         << m_folder->uidvalidity << "\n# Protocol lines as uidsync saw them, secrets masked; "
         << "message bodies are left out.\n";
   }
-  out << "\n# " << iso_time(m_options.now) << " try " << tries << ": " << to_string(reason)
-      << '\n';
+  out << "\n# " << iso_time(m_options.now) << ' ' << title << '\n';
   for (const auto& line : lines) {
     out << util::redact_line(line) << '\n';
   }
@@ -394,7 +393,7 @@ std::string Quarantine::write_evidence(core::Uid uid, int tries, Reason reason,
 }
 
 core::Result<void> Quarantine::record(core::Uid uid, Reason reason, const std::string& detail,
-                                      const std::vector<std::string>& evidence) {
+                                      const std::vector<std::string>& evidence, bool announce) {
   state::QuarantineRow row;
   const auto it = m_rows.find(uid);
   const bool known = it != m_rows.end() && it->second.state == state::QuarantineState::active &&
@@ -417,20 +416,55 @@ core::Result<void> Quarantine::record(core::Uid uid, Reason reason, const std::s
   row.tries += 1;
   row.last_try = m_options.now;
   row.next_try = m_options.now + backoff_after(m_options.policy, row.tries).count();
-  if (auto path = write_evidence(uid, row.tries, reason, evidence); !path.empty()) {
+  if (auto path = write_evidence(
+          uid, fmt::format("try {}: {}", row.tries, to_string(reason)), evidence);
+      !path.empty()) {
     row.evidence = std::move(path);
   }
   UIDSYNC_TRY(m_db->put_quarantine(row));
+  const auto tries = row.tries;
+  const auto next_try = row.next_try;
+  m_rows[uid] = std::move(row);
   if (!known) {
     ++m_stats->quarantined;
-    util::logger("sync")->warn("{}: quarantined ({}: {}); the rest of the folder goes on. {}",
-                               where(uid), to_string(reason), detail, advice(reason));
+    m_unannounced.insert(uid);
+    if (announce) {
+      this->announce(uid);
+    }
   } else {
     util::logger("sync")->info("{}: still quarantined after try {} ({}); next try at {}",
-                               where(uid), row.tries, to_string(reason), iso_time(row.next_try));
+                               where(uid), tries, to_string(reason), iso_time(next_try));
   }
-  m_rows[uid] = std::move(row);
   return {};
+}
+
+core::Result<void> Quarantine::amend(core::Uid uid, Reason reason, const std::string& detail,
+                                     const std::vector<std::string>& evidence) {
+  const auto it = m_rows.find(uid);
+  if (it == m_rows.end()) {
+    return {};
+  }
+  auto row = it->second;
+  row.reason = std::string(to_string(reason));
+  row.detail = detail;
+  if (auto path = write_evidence(uid, fmt::format("try {}, continued: {}", row.tries, row.reason),
+                                 evidence);
+      !path.empty()) {
+    row.evidence = std::move(path);
+  }
+  UIDSYNC_TRY(m_db->put_quarantine(row));
+  it->second = std::move(row);
+  return {};
+}
+
+void Quarantine::announce(core::Uid uid) {
+  if (m_unannounced.erase(uid) == 0) {
+    return;
+  }
+  const auto& row = m_rows.at(uid);
+  const auto reason = parse_reason(row.reason).value_or(Reason::no_data);
+  util::logger("sync")->warn("{}: quarantined ({}: {}); the rest of the folder goes on. {}",
+                             where(uid), row.reason, row.detail, advice(reason));
 }
 
 core::Result<void> Quarantine::suspect(core::Uid uid, const std::string& detail) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,8 +96,16 @@ public:
   // Stats::quarantined and gets one warn line naming the folder, UID, reason and
   // what to do. Fails (Scope::account) when the DB write fails; an evidence file
   // that cannot be written is logged and left out.
+  // With `announce` false, the warn line waits for announce() (the reason may
+  // still be refined by amend()).
   core::Result<void> record(core::Uid uid, Reason reason, const std::string& detail,
-                            const std::vector<std::string>& evidence);
+                            const std::vector<std::string>& evidence, bool announce = true);
+  // Refines the reason of the try just recorded (no new try): a later look showed
+  // more (BODY[HEADER] is the Exchange stub). Appends `evidence`.
+  core::Result<void> amend(core::Uid uid, Reason reason, const std::string& detail,
+                           const std::vector<std::string>& evidence);
+  // Logs the warn line record() held back for `uid`; nothing if there is none.
+  void announce(core::Uid uid);
   // Marks `uid` a suspect (see above) unless it already has an active row.
   core::Result<void> suspect(core::Uid uid, const std::string& detail);
   // The message was delivered (or `gone`: the server no longer lists it): the row
@@ -111,7 +120,7 @@ public:
 private:
   Quarantine(state::Db& db, const state::FolderRow& folder, Options options, Stats& stats)
       : m_db(&db), m_folder(&folder), m_options(std::move(options)), m_stats(&stats) {}
-  std::string write_evidence(core::Uid uid, int tries, Reason reason,
+  std::string write_evidence(core::Uid uid, const std::string& title,
                              const std::vector<std::string>& lines) const;
 
   state::Db* m_db;
@@ -119,6 +128,7 @@ private:
   Options m_options;
   Stats* m_stats;
   std::map<core::Uid, state::QuarantineRow> m_rows; // this UIDVALIDITY only
+  std::set<core::Uid> m_unannounced;                // new rows whose warn line waits
 };
 
 } // namespace uidsync::sync
