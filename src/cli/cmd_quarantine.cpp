@@ -31,18 +31,6 @@ namespace {
 
 using Action = QuarantineOptions::Action;
 
-std::string iso_time(std::int64_t seconds) {
-  if (seconds == 0) {
-    return "-";
-  }
-  const auto t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  std::array<char, 32> buf{};
-  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf.data();
-}
-
 std::string_view state_name(const state::QuarantineRow& row) {
   switch (row.state) {
   case state::QuarantineState::active:
@@ -251,7 +239,7 @@ private:
                                r.uid, r.reason, state_name(r), r.tries,
                                r.state == state::QuarantineState::forgotten
                                    ? std::string("never")
-                                   : iso_time(r.next_try));
+                                   : sync::utc_time(r.next_try));
     }
     return core::to_int(core::ExitCode::ok);
   }
@@ -263,9 +251,9 @@ private:
                              "tries:       {}\nfirst seen:  {}\nlast try:    {}\nnext try:    {}\n"
                              "evidence:    {}\n",
                              account.name, e.folder.name, r.uid, r.uidvalidity, state_name(r),
-                             r.reason, r.detail, r.tries, iso_time(r.first_seen),
-                             iso_time(r.last_try),
-                             r.state == state::QuarantineState::active ? iso_time(r.next_try)
+                             r.reason, r.detail, r.tries, sync::utc_time(r.first_seen),
+                             sync::utc_time(r.last_try),
+                             r.state == state::QuarantineState::active ? sync::utc_time(r.next_try)
                                                                        : std::string("-"),
                              r.evidence.empty() ? std::string("(none)") : r.evidence);
     if (const auto reason = sync::parse_reason(r.reason)) {

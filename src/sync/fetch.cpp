@@ -144,7 +144,8 @@ public:
     m_answered.insert(m_current_uid);
     const auto announced = fmt::format("S: * {} FETCH (UID {} BODY[] {{{}}}", fetch.seq,
                                        m_current_uid, m_current_size);
-    if (!check_body(m_current_uid, m_current_size, m_head, announced) || !delivery) {
+    if (!check_body(m_current_uid, m_current_size, m_head, announced, line_of(m_current_uid)) ||
+        !delivery) {
       return; // quarantined; the Delivery's destructor removes the tmp file
     }
     done(*delivery, m_current_uid);
@@ -223,6 +224,17 @@ private:
         [this, &cmd](const imap::Response& r) { on_data(cmd, r); });
     cmd.line = fmt::format("C: {} UID FETCH {} {}", tag, set, items);
     return cmd;
+  }
+
+  // The line of the body command in flight that asked for `uid`; empty if none.
+  std::string line_of(core::Uid uid) const {
+    for (const auto& c : m_commands) {
+      if (!c->probe && !c->tagged &&
+          std::find(c->uids.begin(), c->uids.end(), uid) != c->uids.end()) {
+        return c->line;
+      }
+    }
+    return {};
   }
 
   void submit_bodies(std::vector<core::Uid> uids) { add(std::move(uids), k_items, false); }

@@ -230,15 +230,6 @@ std::string decode_unstructured(std::string_view value) {
   return out;
 }
 
-std::string iso_time(std::int64_t seconds) {
-  const auto t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  std::array<char, 32> buf{};
-  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf.data();
-}
-
 std::string escape_component(std::string_view name) {
   std::string out;
   for (const char c : name) {
@@ -259,6 +250,18 @@ std::string escape_component(std::string_view name) {
 } // namespace
 
 std::string_view to_string(Reason reason) { return text_of(reason).text; }
+
+std::string utc_time(std::int64_t seconds) {
+  if (seconds == 0) {
+    return "-";
+  }
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf.data();
+}
 
 std::string_view advice(Reason reason) { return text_of(reason).advice; }
 
@@ -379,7 +382,7 @@ std::string Quarantine::write_evidence(core::Uid uid, const std::string& title,
         << m_folder->uidvalidity << "\n# Protocol lines as uidsync saw them, secrets masked; "
         << "message bodies are left out.\n";
   }
-  out << "\n# " << iso_time(m_options.now) << ' ' << title << '\n';
+  out << "\n# " << utc_time(m_options.now) << ' ' << title << '\n';
   for (const auto& line : lines) {
     out << util::redact_line(line) << '\n';
   }
@@ -433,7 +436,7 @@ core::Result<void> Quarantine::record(core::Uid uid, Reason reason, const std::s
     }
   } else {
     util::logger("sync")->info("{}: still quarantined after try {} ({}); next try at {}",
-                               where(uid), tries, to_string(reason), iso_time(next_try));
+                               where(uid), tries, to_string(reason), utc_time(next_try));
   }
   return {};
 }

@@ -109,7 +109,8 @@ TEST(CliQuarantine, ListsShowsRetriesAndForgets) {
   EXPECT_TRUE(contains(show.output, "uidsync quarantine expunge fake INBOX 4")) << show.output;
   ASSERT_TRUE(fs::exists(evidence));
   EXPECT_TRUE(contains(read_file(evidence), " NO ")) << read_file(evidence);
-  EXPECT_FALSE(contains(read_file(evidence), "secret"));
+  EXPECT_FALSE(contains(read_file(evidence), "secret\n"));
+  EXPECT_FALSE(contains(read_file(evidence), " secret"));
 
   // Within the backoff, a sync leaves both alone; after retry, it tries UID 4 again.
   const int fetches = server.body_fetches("INBOX", 4);

@@ -55,6 +55,9 @@ std::chrono::seconds backoff_after(const core::QuarantinePolicy& policy, int tri
 // (0 when the Subject names none).
 std::optional<core::Uid> exchange_stub_uid(std::string_view head);
 
+// `seconds` since the epoch as "2026-11-23T11:50:00Z" (UTC); "-" for 0.
+std::string utc_time(std::int64_t seconds);
+
 // Where the evidence files of `account` live: <state_dir>/evidence/<account>.
 std::filesystem::path evidence_dir(const std::filesystem::path& state_dir,
                                    std::string_view account);
