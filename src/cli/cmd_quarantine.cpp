@@ -14,6 +14,7 @@
 #include <uidsync/util/lock.hpp>
 
 #include <fmt/format.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,8 +47,8 @@ std::string_view state_name(const state::QuarantineRow& row) {
 // What the command line names: an account, maybe a folder and UIDs.
 struct Target {
   std::string account;
-  std::string folder;            // empty: every folder (list, --all)
-  std::vector<core::Uid> uids;   // empty: every entry of the folder(s)
+  std::string folder;          // empty: every folder (list, --all)
+  std::vector<core::Uid> uids; // empty: every entry of the folder(s)
 };
 
 core::Result<Target> parse_target(const QuarantineOptions& o) {
@@ -246,16 +247,15 @@ private:
 
   int show(const core::Account& account, const AccountState::Entry& e) {
     const auto& r = e.row;
-    m_ctx.out << fmt::format("account:     {}\nfolder:      {}\nUID:         {} (UIDVALIDITY {})\n"
-                             "state:       {}\nreason:      {}\ndetail:      {}\n"
-                             "tries:       {}\nfirst seen:  {}\nlast try:    {}\nnext try:    {}\n"
-                             "evidence:    {}\n",
-                             account.name, e.folder.name, r.uid, r.uidvalidity, state_name(r),
-                             r.reason, r.detail, r.tries, sync::utc_time(r.first_seen),
-                             sync::utc_time(r.last_try),
-                             r.state == state::QuarantineState::active ? sync::utc_time(r.next_try)
-                                                                       : std::string("-"),
-                             r.evidence.empty() ? std::string("(none)") : r.evidence);
+    m_ctx.out << fmt::format(
+        "account:     {}\nfolder:      {}\nUID:         {} (UIDVALIDITY {})\n"
+        "state:       {}\nreason:      {}\ndetail:      {}\n"
+        "tries:       {}\nfirst seen:  {}\nlast try:    {}\nnext try:    {}\n"
+        "evidence:    {}\n",
+        account.name, e.folder.name, r.uid, r.uidvalidity, state_name(r), r.reason, r.detail,
+        r.tries, sync::utc_time(r.first_seen), sync::utc_time(r.last_try),
+        r.state == state::QuarantineState::active ? sync::utc_time(r.next_try) : std::string("-"),
+        r.evidence.empty() ? std::string("(none)") : r.evidence);
     if (const auto reason = sync::parse_reason(r.reason)) {
       m_ctx.out << "what to do:  " << sync::advice(*reason) << '\n';
     }
@@ -268,8 +268,8 @@ private:
 
   static std::string quoted(const std::string& name) {
     const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '.' ||
-             c == '_' || c == '-';
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '.' || c == '_' ||
+             c == '-';
     });
     return plain ? name : "'" + name + "'";
   }
@@ -332,8 +332,8 @@ private:
     const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(account.timeout);
     auto done = [&]() -> core::Result<std::vector<core::Uid>> {
       UIDSYNC_TRY(session.refresh_capabilities(timeout));
-      auto select = imap::select_command(folder.name, false, std::nullopt, false,
-                                         session.literal_mode());
+      auto select =
+          imap::select_command(folder.name, false, std::nullopt, false, session.literal_mode());
       UIDSYNC_TRY(select);
       UIDSYNC_TRY(session.execute(*select, timeout));
       if (session.mailbox().uidvalidity != folder.uidvalidity) {
@@ -351,23 +351,21 @@ private:
       const auto set = imap::UidSet::of(wanted).to_string();
       std::vector<core::Uid> listed;
       std::vector<core::Uid> deleted;
-      UIDSYNC_TRY(uid_command(session, "UID FETCH", set + " (UID RFC822.SIZE)", timeout,
-                              [&](const imap::Response& r) {
-                                if (const auto* f = std::get_if<imap::Fetch>(&r.value);
-                                    f != nullptr && f->uid) {
-                                  listed.push_back(*f->uid);
-                                }
-                              }));
+      UIDSYNC_TRY(uid_command(
+          session, "UID FETCH", set + " (UID RFC822.SIZE)", timeout, [&](const imap::Response& r) {
+            if (const auto* f = std::get_if<imap::Fetch>(&r.value); f != nullptr && f->uid) {
+              listed.push_back(*f->uid);
+            }
+          }));
       if (!session.has_capability("UIDPLUS")) {
         // Without UID EXPUNGE (RFC 4315) only EXPUNGE is left, and it removes
         // every message marked \Deleted, including other clients' ones.
-        UIDSYNC_TRY(uid_command(session, "UID SEARCH", "DELETED", timeout,
-                                [&](const imap::Response& r) {
-                                  if (const auto* s = std::get_if<imap::Search>(&r.value)) {
-                                    deleted.insert(deleted.end(), s->numbers.begin(),
-                                                   s->numbers.end());
-                                  }
-                                }));
+        UIDSYNC_TRY(
+            uid_command(session, "UID SEARCH", "DELETED", timeout, [&](const imap::Response& r) {
+              if (const auto* s = std::get_if<imap::Search>(&r.value)) {
+                deleted.insert(deleted.end(), s->numbers.begin(), s->numbers.end());
+              }
+            }));
         std::erase_if(deleted, [&](core::Uid uid) {
           return std::find(listed.begin(), listed.end(), uid) != listed.end();
         });
@@ -384,8 +382,8 @@ private:
       }
       if (!listed.empty()) {
         const auto gone = imap::UidSet::of(listed).to_string();
-        UIDSYNC_TRY(uid_command(session, "UID STORE", gone + " +FLAGS.SILENT (\\Deleted)",
-                                timeout, {}));
+        UIDSYNC_TRY(
+            uid_command(session, "UID STORE", gone + " +FLAGS.SILENT (\\Deleted)", timeout, {}));
         if (session.has_capability("UIDPLUS")) {
           UIDSYNC_TRY(uid_command(session, "UID EXPUNGE", gone, timeout, {}));
         } else {
@@ -419,8 +417,7 @@ private:
   }
 
   static core::Result<void> uid_command(imap::Session& session, std::string_view verb,
-                                        const std::string& args,
-                                        std::chrono::milliseconds timeout,
+                                        const std::string& args, std::chrono::milliseconds timeout,
                                         const imap::DataHandler& on_data) {
     imap::CommandBuilder b(verb);
     if (!args.empty()) {

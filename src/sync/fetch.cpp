@@ -76,10 +76,9 @@ public:
         UIDSYNC_TRY(connection_ended(true));
         return core::fail(
             core::Scope::account,
-            fmt::format("folder {}: UID FETCH (bodies): no answer from the server for {} s",
-                        m_row.name,
-                        std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout)
-                            .count()),
+            fmt::format(
+                "folder {}: UID FETCH (bodies): no answer from the server for {} s", m_row.name,
+                std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count()),
             "check the connection, or raise the account's timeout");
       }
     }
@@ -202,7 +201,7 @@ private:
     std::string line; // "tag UID FETCH set items", for evidence
     bool probe = false;
     bool tagged = false; // the server's tagged answer arrived
-    std::string header; // the probe's BODY[HEADER]
+    std::string header;  // the probe's BODY[HEADER]
   };
 
   Command& add(std::vector<core::Uid> uids, std::string_view items, bool probe) {
@@ -307,8 +306,8 @@ private:
     if (size != expected) {
       // RFC 3501 §6.4.5: RFC822.SIZE is the size of BODY[]. A copy of another
       // length may be truncated or padded; it is not stored.
-      evidence.push_back(fmt::format("(RFC822.SIZE was {}, the literal has {} bytes)", expected,
-                                     size));
+      evidence.push_back(
+          fmt::format("(RFC822.SIZE was {}, the literal has {} bytes)", expected, size));
       record(uid, Reason::size_mismatch,
              fmt::format("RFC822.SIZE says {} bytes, the server sent {}", expected, size),
              evidence);
@@ -394,12 +393,7 @@ private:
       probed(cmd, tagged);
       return;
     }
-    std::vector<core::Uid> missing;
-    for (const core::Uid uid : cmd.uids) {
-      if (m_answered.count(uid) == 0) {
-        missing.push_back(uid);
-      }
-    }
+    const auto missing = unanswered(cmd);
     if (missing.empty()) {
       return;
     }
@@ -436,8 +430,8 @@ private:
     const core::Uid uid = cmd.uids.front();
     std::vector<std::string> evidence{cmd.line};
     if (!cmd.header.empty()) {
-      evidence.push_back(fmt::format("S: * FETCH (UID {} BODY[HEADER] {{{}}}", uid,
-                                     cmd.header.size()));
+      evidence.push_back(
+          fmt::format("S: * FETCH (UID {} BODY[HEADER] {{{}}}", uid, cmd.header.size()));
       append_header(evidence, cmd.header);
     }
     evidence.push_back(tagged);
@@ -476,33 +470,40 @@ private:
     return {};
   }
 
-  void blame(const Command& cmd, bool timeout) {
-    std::vector<core::Uid> missing;
+  // The UIDs of `cmd` whose BODY[] has not arrived, in the order asked.
+  std::vector<core::Uid> unanswered(const Command& cmd) const {
+    std::vector<core::Uid> out;
     for (const core::Uid uid : cmd.uids) {
       if (m_answered.count(uid) == 0) {
-        missing.push_back(uid);
+        out.push_back(uid);
       }
     }
+    return out;
+  }
+
+  void blame(const Command& cmd, bool timeout) {
+    const auto missing = unanswered(cmd);
     if (missing.empty()) {
       return;
     }
-    const bool some_answered = missing.size() < cmd.uids.size();
     const auto what = timeout ? fmt::format("(no answer for {} ms)", m_options.timeout.count())
                               : std::string("(the connection was closed)");
-    if (cmd.uids.size() == 1 || (!timeout && some_answered)) {
-      // The server served the UIDs before it and stopped at this one.
+    if (cmd.uids.size() == 1) {
       record(missing.front(), timeout ? Reason::timeout : Reason::connection_dropped,
              timeout ? "the server never answered the fetch of this message"
                      : "the connection ended while this message was expected",
              {cmd.line, "S: " + what});
       return;
     }
-    // A command of several UIDs got nothing: the culprit is one of them. Each is
-    // fetched alone next time, and only the one that fails again is quarantined.
+    // A command of several UIDs did not complete: the culprit is one of them.
+    // After a drop, the first UID not received is the likely one, but a server
+    // that closes with our later commands unread sends a TCP reset, which can
+    // discard answers already on their way, so even that is not certain. The
+    // suspects are fetched alone next time, and only one that fails alone is
+    // quarantined.
     const auto suspects = timeout ? missing : std::vector<core::Uid>{missing.front()};
     for (const core::Uid uid : suspects) {
-      if (auto s = m_quarantine.suspect(uid, "in a fetch the server never completed " + what);
-          !s) {
+      if (auto s = m_quarantine.suspect(uid, "in a fetch the server never completed " + what); !s) {
         note(s.error(), uid);
       }
     }

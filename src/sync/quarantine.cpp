@@ -54,7 +54,9 @@ const ReasonText& text_of(Reason reason) {
                        [&](const ReasonText& r) { return r.reason == reason; });
 }
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 bool istarts_with(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() &&
@@ -63,13 +65,14 @@ bool istarts_with(std::string_view text, std::string_view prefix) {
 }
 
 bool icontains(std::string_view text, std::string_view needle) {
-  const auto it =
-      std::search(text.begin(), text.end(), needle.begin(), needle.end(),
-                  [](char a, char b) { return lower(a) == lower(b); });
+  const auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(),
+                              [](char a, char b) { return lower(a) == lower(b); });
   return it != text.end();
 }
 
-bool is_wsp(char c) { return c == ' ' || c == '\t'; }
+bool is_wsp(char c) {
+  return c == ' ' || c == '\t';
+}
 
 // The header fields of `head`, unfolded (RFC 5322 §2.2.3): name -> value, first
 // occurrence wins, names lower-cased. Stops at the empty line or the end of `head`.
@@ -179,8 +182,8 @@ std::optional<std::pair<std::string, std::size_t>> encoded_word(std::string_view
   }
   const auto payload = text.substr(q1 + 3, end - q1 - 3);
   const char encoding = lower(text[q1 + 1]);
-  auto decoded = encoding == 'b' ? decode_b(payload)
-                                 : (encoding == 'q' ? decode_q(payload) : std::nullopt);
+  auto decoded =
+      encoding == 'b' ? decode_b(payload) : (encoding == 'q' ? decode_q(payload) : std::nullopt);
   if (!decoded) {
     return std::nullopt;
   }
@@ -249,7 +252,9 @@ std::string escape_component(std::string_view name) {
 
 } // namespace
 
-std::string_view to_string(Reason reason) { return text_of(reason).text; }
+std::string_view to_string(Reason reason) {
+  return text_of(reason).text;
+}
 
 std::string utc_time(std::int64_t seconds) {
   if (seconds == 0) {
@@ -263,7 +268,9 @@ std::string utc_time(std::int64_t seconds) {
   return buf.data();
 }
 
-std::string_view advice(Reason reason) { return text_of(reason).advice; }
+std::string_view advice(Reason reason) {
+  return text_of(reason).advice;
+}
 
 std::optional<Reason> parse_reason(std::string_view text) {
   for (const auto& r : k_reasons) {
@@ -305,7 +312,8 @@ std::optional<core::Uid> exchange_stub_uid(std::string_view head) {
   }
   std::uint64_t uid = 0;
   std::size_t digits = 0;
-  while (digits < rest.size() && digits < 10 && std::isdigit(static_cast<unsigned char>(rest[digits])) != 0) {
+  while (digits < rest.size() && digits < 10 &&
+         std::isdigit(static_cast<unsigned char>(rest[digits])) != 0) {
     uid = uid * 10 + static_cast<std::uint64_t>(rest[digits] - '0');
     ++digits;
   }
@@ -388,8 +396,7 @@ std::string Quarantine::write_evidence(core::Uid uid, const std::string& title,
   }
   out.flush();
   if (!out) {
-    util::logger("sync")->warn("{}: cannot write the evidence file {}", where(uid),
-                               path.string());
+    util::logger("sync")->warn("{}: cannot write the evidence file {}", where(uid), path.string());
     return {};
   }
   return path.string();
@@ -419,8 +426,8 @@ core::Result<void> Quarantine::record(core::Uid uid, Reason reason, const std::s
   row.tries += 1;
   row.last_try = m_options.now;
   row.next_try = m_options.now + backoff_after(m_options.policy, row.tries).count();
-  if (auto path = write_evidence(
-          uid, fmt::format("try {}: {}", row.tries, to_string(reason)), evidence);
+  if (auto path =
+          write_evidence(uid, fmt::format("try {}: {}", row.tries, to_string(reason)), evidence);
       !path.empty()) {
     row.evidence = std::move(path);
   }

@@ -13,34 +13,17 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 
 namespace uidsync::test {
 namespace {
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Scenario inline_scenario(const std::string& text) {
-  auto s = parse_scenario(text, "inline.scn", UIDSYNC_TEST_DATA_DIR);
-  if (!s) {
-    throw core::Failure(s.error());
-  }
-  return std::move(*s);
-}
-
 struct FaultRow {
   std::string name;
-  std::string fault;      // the fault line for UID 50 (of 1..100)
-  std::string reason;     // the quarantine reason
-  bool anomaly = false;   // the stub names another UID
+  std::string fault;    // the fault line for UID 50 (of 1..100)
+  std::string reason;   // the quarantine reason
+  bool anomaly = false; // the stub names another UID
   std::string size = "size=300..3000";
 };
 
@@ -100,7 +83,7 @@ TEST_P(SyncQuarantineFault, QuarantinesTheOneUidAndDeliversTheRestOnce) {
   EXPECT_FALSE(row.detail.empty());
   ASSERT_FALSE(row.evidence.empty());
   EXPECT_EQ(row.evidence.rfind(h.state_dir().string(), 0), 0u) << row.evidence;
-  const auto evidence = file_text(row.evidence);
+  const auto evidence = read_file(row.evidence);
   EXPECT_NE(evidence.find("try 1"), std::string::npos) << evidence;
   EXPECT_NE(evidence.find(": " + p.reason + "\n"), std::string::npos) << evidence;
   EXPECT_NE(evidence.find("UID FETCH"), std::string::npos) << evidence;
@@ -152,7 +135,8 @@ const PoisonRow k_poison_rows[] = {
 // exchange_poison.scn synced once for the whole suite (it takes several
 // connections: Exchange's session cut, the drop and the hang each end one).
 struct Poisoned {
-  Poisoned() : server(must_load_scenario("exchange_poison.scn")), h(server.port(), "alice", "secret") {
+  Poisoned()
+      : server(must_load_scenario("exchange_poison.scn")), h(server.port(), "alice", "secret") {
     run = h.sync(20);
   }
   FakeImapServer server;
@@ -182,8 +166,7 @@ TEST_P(SyncQuarantinePoison, EachFailureModeIsQuarantinedWithItsReason) {
   EXPECT_EQ(p.h.local_uids().count(GetParam().uid), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Rows, SyncQuarantinePoison, ::testing::ValuesIn(k_poison_rows),
-                         RowName{});
+INSTANTIATE_TEST_SUITE_P(Rows, SyncQuarantinePoison, ::testing::ValuesIn(k_poison_rows), RowName{});
 
 TEST(SyncQuarantineExchange, EveryOtherMessageArrivesExactlyOnce) {
   auto& p = poisoned();
@@ -234,7 +217,7 @@ TEST(SyncQuarantineExchange, SecondRunWithinTheBackoffFetchesNoPoisonAndRetryDoe
   EXPECT_EQ(after.tries, 2);
   EXPECT_EQ(after.next_try, after.last_try + 4 * 3600);
   EXPECT_EQ(after.first_seen, row.first_seen);
-  EXPECT_NE(file_text(after.evidence).find("try 2: no-data"), std::string::npos);
+  EXPECT_NE(read_file(after.evidence).find("try 2: no-data"), std::string::npos);
 }
 
 TEST(SyncQuarantineHeal, AHealedMessageIsDeliveredAndReleased) {

@@ -4,6 +4,7 @@
 // without UIDPLUS, and its refusals), and exit code 3 for a run that quarantines.
 #include "support/dovecot.hpp"
 #include "support/fake_imap_server.hpp"
+#include "support/sync_harness.hpp"
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
 
@@ -18,27 +19,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Scenario inline_scenario(const std::string& text) {
-  auto s = parse_scenario(text, "inline.scn", UIDSYNC_TEST_DATA_DIR);
-  if (!s) {
-    throw core::Failure(s.error());
-  }
-  return std::move(*s);
-}
-
 // The binary with a config for one account, "fake", on `server`.
 class Cli {
 public:
   explicit Cli(const FakeImapServer& server, const std::string& password = "pw-3x4mpl3") {
     write_file(m_dir / "password", password + "\n");
-    write_file(m_dir / "config.toml",
-               "[general]\nstate_dir = \"" + (m_dir / "state").string() +
-                   "\"\n\n[accounts.fake]\nhost = \"127.0.0.1\"\nport = " +
-                   std::to_string(server.port()) +
-                   "\ntls = \"none\"\nallow_plaintext = true\nuser = \"alice\"\n"
-                   "password_cmd = [\"cat\", \"" +
-                   (m_dir / "password").string() + "\"]\nmaildir = \"" +
-                   (m_dir / "Mail").string() + "\"\ntimeout = 1\n");
+    write_file(
+        m_dir / "config.toml",
+        "[general]\nstate_dir = \"" + (m_dir / "state").string() +
+            "\"\n\n[accounts.fake]\nhost = \"127.0.0.1\"\nport = " + std::to_string(server.port()) +
+            "\ntls = \"none\"\nallow_plaintext = true\nuser = \"alice\"\n"
+            "password_cmd = [\"cat\", \"" +
+            (m_dir / "password").string() + "\"]\nmaildir = \"" + (m_dir / "Mail").string() +
+            "\"\ntimeout = 1\n");
   }
 
   CommandResult operator()(std::vector<std::string> args) const {
@@ -119,7 +112,8 @@ TEST(CliQuarantine, ListsShowsRetriesAndForgets) {
   ASSERT_EQ(retry.status, 0) << retry.output;
   uidsync({"sync"});
   EXPECT_EQ(server.body_fetches("INBOX", 4), fetches + 1);
-  EXPECT_TRUE(contains(uidsync({"quarantine", "list"}).output, "fake INBOX 4 refused active tries=2"));
+  EXPECT_TRUE(
+      contains(uidsync({"quarantine", "list"}).output, "fake INBOX 4 refused active tries=2"));
 
   // Forget wins over a retry: a forgotten UID is never fetched, and stays listed.
   const int nil_fetches = server.body_fetches("INBOX", 8);
@@ -139,7 +133,10 @@ struct ErrorRow {
 };
 
 const ErrorRow k_error_rows[] = {
-    {"unknown_uid", {"quarantine", "show", "fake", "INBOX", "5"}, 1, "UID 5 is not in the quarantine"},
+    {"unknown_uid",
+     {"quarantine", "show", "fake", "INBOX", "5"},
+     1,
+     "UID 5 is not in the quarantine"},
     {"show_without_uid", {"quarantine", "show", "fake", "INBOX"}, 2, "needs ACCOUNT FOLDER UID"},
     {"retry_without_uid", {"quarantine", "retry", "fake"}, 2, "or --all [ACCOUNT]"},
     {"not_a_uid", {"quarantine", "forget", "fake", "INBOX", "x4"}, 2, "'x4' is not a UID"},
@@ -217,7 +214,8 @@ TEST(CliQuarantine, SyncOfExchangePoisonDeliversTheRestAndExitsThree) {
   const auto r = uidsync({"sync"});
   EXPECT_EQ(r.status, 3) << r.output;
   EXPECT_EQ(uidsync.local_uids().size(), 1000u - 13u);
-  EXPECT_TRUE(contains(r.output, "folder INBOX, UID 15541: quarantined (exchange-stub")) << r.output;
+  EXPECT_TRUE(contains(r.output, "folder INBOX, UID 15541: quarantined (exchange-stub"))
+      << r.output;
   const auto list = uidsync({"quarantine", "list"}).output;
   EXPECT_TRUE(contains(list, "fake INBOX 15901 timeout active")) << list;
   const auto again = uidsync({"sync"});

@@ -23,6 +23,14 @@ state::Db open_db(const std::filesystem::path& path) {
 
 } // namespace
 
+Scenario inline_scenario(const std::string& text) {
+  auto s = parse_scenario(text, "inline.scn", UIDSYNC_TEST_DATA_DIR);
+  if (!s) {
+    throw core::Failure(s.error());
+  }
+  return std::move(*s);
+}
+
 SyncHarness::SyncHarness(std::uint16_t port, std::string user, std::string password,
                          std::string folder)
     : m_root(m_temp.path() / "Mail"), m_state_dir(m_temp.path() / "state"), m_port(port),
@@ -97,8 +105,8 @@ std::map<std::uint32_t, std::vector<std::string>> SyncHarness::local_uids() cons
       if (at == std::string::npos) {
         continue;
       }
-      out[static_cast<std::uint32_t>(std::stoul(name.substr(at + 3)))].push_back(
-          std::string(sub) + "/" + name);
+      out[static_cast<std::uint32_t>(std::stoul(name.substr(at + 3)))].push_back(std::string(sub) +
+                                                                                 "/" + name);
     }
   }
   return out;

@@ -4,6 +4,7 @@
 // account-scope error as the account runner does.
 #pragma once
 
+#include "support/scenario.hpp"
 #include "support/temp_dir.hpp"
 
 #include <uidsync/state/db.hpp>
@@ -16,6 +17,10 @@
 #include <string>
 
 namespace uidsync::test {
+
+// parse_scenario() of `text` (relative paths against tests/data); throws
+// core::Failure on an error.
+Scenario inline_scenario(const std::string& text);
 
 class SyncHarness {
 public:

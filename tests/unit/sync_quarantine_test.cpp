@@ -58,16 +58,18 @@ const StubRow k_stub_rows[] = {
      "FROM: \"Microsoft Exchange\" <postmaster@example.org>\r\nsubject: RETRIEVAL USING THE IMAP4 "
      "PROTOCOL FAILED FOR THE FOLLOWING MESSAGE: 7\r\n\r\n",
      7},
-    {"other_uid", k_from + "Subject: Retrieval using the IMAP4 protocol failed for the following "
-                           "message: 15546\r\n\r\n",
+    {"other_uid",
+     k_from + "Subject: Retrieval using the IMAP4 protocol failed for the following "
+              "message: 15546\r\n\r\n",
      15546},
     {"no_uid_in_subject",
-     k_from + "Subject: Retrieval using the IMAP4 protocol failed for the following message:\r\n\r\n",
+     k_from +
+         "Subject: Retrieval using the IMAP4 protocol failed for the following message:\r\n\r\n",
      0},
     {"ordinary_message",
      "From: Sender 1 <sender@example.org>\r\nSubject: Message 1\r\n\r\nhello\r\n", std::nullopt},
-    {"subject_quoted_by_a_person",
-     "From: Alice <alice@example.org>\r\n" + k_subject + "\r\n", std::nullopt},
+    {"subject_quoted_by_a_person", "From: Alice <alice@example.org>\r\n" + k_subject + "\r\n",
+     std::nullopt},
     {"exchange_sender_other_subject", k_from + "Subject: Undeliverable: lunch\r\n\r\n",
      std::nullopt},
     {"stub_text_only_in_body",
@@ -157,7 +159,8 @@ struct PathRow {
 
 const PathRow k_path_rows[] = {
     {"plain", "work", "INBOX", "evidence/work/INBOX/14-15541.txt"},
-    {"hierarchy_is_one_component", "work", "Archive/2023", "evidence/work/Archive%2F2023/14-15541.txt"},
+    {"hierarchy_is_one_component", "work", "Archive/2023",
+     "evidence/work/Archive%2F2023/14-15541.txt"},
     {"dot_dot_cannot_escape", "work", "..", "evidence/work/%2E./14-15541.txt"},
     {"spaces_and_utf8", "a.b", "Reisepläne 1", "evidence/a.b/Reisepl%C3%A4ne%201/14-15541.txt"},
 };
