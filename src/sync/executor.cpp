@@ -237,10 +237,14 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   auto quarantine = Quarantine::load(db, row, quarantine_options(db, options), stats);
   UIDSYNC_TRY(quarantine);
   if (!view->incremental) {
+    std::vector<core::Uid> gone;
     for (const auto& [uid, q] : quarantine->rows()) {
       if (by_uid.count(uid) == 0) {
-        UIDSYNC_TRY(quarantine->release(uid, true));
+        gone.push_back(uid);
       }
+    }
+    for (const core::Uid uid : gone) {
+      UIDSYNC_TRY(quarantine->release(uid, true));
     }
   }
   std::erase_if(plan.fetch, [&](core::Uid uid) {
