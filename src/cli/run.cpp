@@ -56,9 +56,10 @@ void add_quarantine_actions(CLI::App& quarantine, QuarantineOptions& q) {
     const auto chosen = action;
     sub->callback([&q, chosen] { q.action = chosen; });
     sub->add_option("-a,--account", q.account, "Only this account");
-    if (action != QuarantineOptions::Action::list) {
-      sub->add_option("entries", q.entries, "Quarantine entries, as printed by 'list'");
-    }
+    sub->add_option("entries", q.entries,
+                    action == QuarantineOptions::Action::list
+                        ? "ACCOUNT [FOLDER]"
+                        : "ACCOUNT FOLDER UID…, as printed by 'list' (ACCOUNT: unless --account)");
     if (action == QuarantineOptions::Action::retry || action == QuarantineOptions::Action::forget) {
       sub->add_flag("--all", q.all, "Every entry");
     }

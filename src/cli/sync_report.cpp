@@ -78,7 +78,7 @@ int exit_code(const AccountReport& report) {
     return core::to_int(core::ExitCode::failed);
   }
   const auto& t = report.result.totals;
-  if (t.held != 0 || t.quarantined != 0) {
+  if (t.held != 0 || t.quarantined != 0 || t.anomalies != 0) {
     return core::to_int(core::ExitCode::attention);
   }
   return core::to_int(core::ExitCode::ok);

@@ -532,6 +532,9 @@ core::Result<std::unique_ptr<CurlTransport>> CurlTransport::connect(const Connec
                         o.proxy.empty() ? "" : "check the proxy setting");
     }
   }
+  // `errbuf` dies with this frame, and curl_easy_send/recv write into the error
+  // buffer when the peer has closed the connection.
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
   curl_socket_t sock = CURL_SOCKET_BAD;
   if (curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK || sock == CURL_SOCKET_BAD) {
     return core::fail(core::Scope::account, "connected to " + self->m_peer + " but lost the socket");

@@ -26,6 +26,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Reconnects per folder, however much each attempt achieves.
+constexpr int k_max_reconnects_total = 16;
+
+// Everything a folder attempt can achieve, summed: a change means progress.
+std::uint64_t progress_of(const Stats& s) {
+  return s.fetched + s.adopted + s.appended + s.quarantined + s.released + s.failed +
+         s.local_flags + s.remote_flags + s.local_deletes + s.remote_deletes + s.bytes;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -330,7 +339,9 @@ void Runner::work(std::unique_ptr<Connection> connection) {
     }
     FolderResult& result = m_result.folders[*index];
     const Target& target = m_targets[*index];
+    int fruitless = 0; // connection losses in a row that moved nothing forward
     while (true) {
+      const std::uint64_t before = progress_of(result.stats);
       if (!connection) {
         auto opened = connect();
         if (!opened) {
@@ -348,7 +359,11 @@ void Runner::work(std::unique_ptr<Connection> connection) {
         break;
       }
       connection.reset(); // the session is unusable after a connection-level failure
-      if (result.reconnects >= m_options.max_reconnects) {
+      // A server that cuts the session on poison messages (Exchange ends it after
+      // about 10 errors) lets each attempt get further: only attempts that moved
+      // nothing forward count against max_reconnects, under a hard cap.
+      fruitless = progress_of(result.stats) == before ? fruitless + 1 : 0;
+      if (fruitless > m_options.max_reconnects || result.reconnects >= k_max_reconnects_total) {
         result.error = done.error();
         break;
       }
@@ -397,6 +412,9 @@ core::Result<void> Runner::sync_one(Connection& connection, state::Db& db, const
   eo.dry_run = m_options.dry_run;
   eo.timeout = m_timeout;
   eo.progress = m_options.progress;
+  eo.quarantine = m_account.quarantine;
+  eo.account = m_account.name;
+  eo.state_dir = m_options.db_path.parent_path();
   eo.plan.direction =
       m_account.direction == core::Direction::pull ? Direction::pull : Direction::two_way;
   eo.plan.guard_percent = static_cast<unsigned>(m_account.guard.max_delete_percent);

@@ -12,6 +12,7 @@
 #include <uidsync/state/db.hpp>
 #include <uidsync/sync/executor.hpp>
 #include <uidsync/sync/remote_view.hpp>
+#include <uidsync/sync/quarantine.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -57,14 +58,21 @@ core::Result<void> run_all(imap::Session& session, std::vector<imap::Command> co
 std::vector<imap::Command> store_commands(const std::vector<FlagChange>& changes);
 
 // Downloads `uids` (pipelined UID FETCH … BODY.PEEK[]) into `folder`, durable in
-// batches before their state rows are written. Message-scope problems are logged
-// and counted in `stats.failed`; what arrived is kept even when a later command
-// fails. Fails with Scope::folder or Scope::account as run_all() does, or on
-// local I/O errors.
+// batches before their state rows are written; UIDs due in `quarantine` are
+// fetched alone, after the others. Every UID the server does not serve goes to
+// `quarantine` with its reason (docs/quarantine.md): OK without data (then
+// BODY[HEADER] tells the Exchange stub apart), NO/BAD (a set is bisected down to
+// the one UID), BODY[] NIL, a literal whose size is not RFC822.SIZE, the Exchange
+// stub served as the body (never stored), and the UID in flight when the
+// connection dropped or stalled for `options.timeout`. Delivered UIDs are released
+// from the quarantine. What arrived is kept when the connection fails. Fails with
+// Scope::account when the connection ends or stalls (the caller reconnects and
+// syncs the folder again), or on local I/O and DB errors.
 core::Result<void> fetch_bodies(imap::Session& session, BodyRouter& router, maildir::Folder& folder,
                                 state::Db& db, const state::FolderRow& row,
                                 const std::vector<core::Uid>& uids, const RemoteView& view,
-                                const ExecuteOptions& options, Stats& stats);
+                                const ExecuteOptions& options, Stats& stats,
+                                Quarantine& quarantine);
 
 // Resolves the upload journal rows an interrupted run left for `row`'s folder;
 // called before planning, so the planner never sees a half-done upload. For each

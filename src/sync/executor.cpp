@@ -7,6 +7,7 @@
 #include <uidsync/sync/anomaly.hpp>
 #include <uidsync/sync/executor.hpp>
 #include <uidsync/sync/repair.hpp>
+#include <uidsync/sync/quarantine.hpp>
 #include <uidsync/util/log.hpp>
 
 #include <fmt/format.h>
@@ -43,6 +44,15 @@ bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
+}
+
+Quarantine::Options quarantine_options(const state::Db& db, const ExecuteOptions& options) {
+  Quarantine::Options q;
+  q.policy = options.quarantine;
+  q.account = options.account.empty() ? db.path().stem().string() : options.account;
+  const auto state_dir = options.state_dir.empty() ? db.path().parent_path() : options.state_dir;
+  q.evidence_dir = evidence_dir(state_dir, q.account);
+  return q;
 }
 
 } // namespace
@@ -257,8 +267,27 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   };
 
   // 3. Fetch: file durable first, then its state row (Batch::commit's order).
-  UIDSYNC_TRY(
-      detail::fetch_bodies(session, router, folder, db, row, plan.fetch, *view, options, stats));
+  // Quarantined UIDs wait for their backoff; those the server dropped are released.
+  auto quarantine = Quarantine::load(db, row, quarantine_options(db, options), stats);
+  UIDSYNC_TRY(quarantine);
+  if (!view->incremental) {
+    std::vector<core::Uid> gone;
+    for (const auto& [uid, q] : quarantine->rows()) {
+      if (by_uid.count(uid) == 0) {
+        gone.push_back(uid);
+      }
+    }
+    for (const core::Uid uid : gone) {
+      UIDSYNC_TRY(quarantine->release(uid, true));
+    }
+  }
+  std::erase_if(plan.fetch, [&](core::Uid uid) {
+    const bool waiting = quarantine->waiting(uid);
+    stats.quarantine_waiting += waiting ? 1 : 0;
+    return waiting;
+  });
+  UIDSYNC_TRY(detail::fetch_bodies(session, router, folder, db, row, plan.fetch, *view, options,
+                                   stats, *quarantine));
 
   // 4. Adoptions: the file already is the message; record the pair.
   for (const auto& a : plan.adopt) {

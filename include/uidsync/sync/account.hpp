@@ -39,7 +39,9 @@ struct AccountOptions {
   // the connection number (1 is the first login, reconnects get new numbers).
   std::ostream* trace = nullptr;
   Progress* progress = nullptr; // live counters; folders_total is set once listed
-  int max_reconnects = 2;       // per folder, after a connection-level failure
+  // Per folder: connection-level failures in a row that moved nothing forward
+  // (an attempt that fetched or quarantined something resets the count; 16 at most).
+  int max_reconnects = 2;
 };
 
 // One folder of the run, in the order the folders were synced (INBOX first, then

@@ -4,6 +4,7 @@
 // step order (each side effect first, then its state record).
 #pragma once
 
+#include <uidsync/core/config.hpp>
 #include <uidsync/core/error.hpp>
 #include <uidsync/core/types.hpp>
 #include <uidsync/imap/parser.hpp>
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +75,11 @@ struct ExecuteOptions {
   std::chrono::milliseconds timeout{60000}; // per command round trip
   std::size_t batch_size = 100;             // deliveries per durable batch
   Progress* progress = nullptr;             // optional; must outlive the call
+  // The quarantine: its backoff, and where evidence files go. An empty state_dir
+  // means the directory of the state DB; an empty account, the DB file's stem.
+  core::QuarantinePolicy quarantine;
+  std::filesystem::path state_dir;
+  std::string account;
 };
 
 // Syncs the server folder `row.name` (selected read-write) with `folder`, keeping
@@ -83,7 +90,8 @@ struct ExecuteOptions {
 // and remote deletions (UID STORE \Deleted + UID EXPUNGE, only the planned UIDs),
 // then uploads of new local files (APPEND, journaled; an interrupted run's uploads
 // are settled before planning, see docs/append.md). Not executed: stray files
-// (left alone).
+// (left alone). Quarantined UIDs whose retry is not due are not fetched
+// (Stats::quarantine_waiting); quarantined UIDs the server no longer lists are released.
 // Fails with Scope::folder when UIDVALIDITY changed (nothing is touched), on
 // SELECT/FETCH/STORE errors, or on local I/O errors; Scope::account when the
 // connection or the DB fails. Message-scope problems are logged and counted.
