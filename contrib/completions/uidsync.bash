@@ -23,6 +23,10 @@ _uidsync() {
   local commands="sync folders status quarantine doctor check-config"
 
   case "$prev" in
+    -a | --account)
+      COMPREPLY=($(compgen -W "$(_uidsync_accounts)" -- "$cur"))
+      return
+      ;;
     -c | --config | --trace)
       COMPREPLY=($(compgen -f -- "$cur"))
       return
@@ -75,8 +79,11 @@ _uidsync() {
         opts="-h --help"
         words_list="list show retry forget expunge"
       else
-        opts="-h --help"
-        [ "$action" = expunge ] && opts="$opts -y --yes"
+        opts="-h --help -a --account"
+        case "$action" in
+          retry | forget) opts="$opts --all" ;;
+          expunge) opts="$opts -y --yes" ;;
+        esac
         words_list="$(_uidsync_accounts)"
       fi
       ;;

@@ -32,8 +32,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t k_sample_size = 10;
-
 // Large BODY[] literals of the sample are counted, not kept.
 class DiscardSink : public imap::BodySink {
 public:
@@ -149,8 +147,8 @@ std::string describe_problem(const Sample& s) {
 
 class Doctor {
 public:
-  Doctor(const core::Account& account, const fs::path& state_dir)
-      : m_account(account), m_state_dir(state_dir),
+  Doctor(const core::Account& account, const fs::path& state_dir, std::size_t sample_size)
+      : m_account(account), m_state_dir(state_dir), m_sample_size(sample_size),
         m_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(account.timeout)) {}
 
   core::Result<Report> run(const std::vector<std::string>& folder_names) {
@@ -285,7 +283,7 @@ private:
 
     std::set<core::Uid> sample(quarantined.begin(), quarantined.end());
     for (auto it = uids.rbegin();
-         it != uids.rend() && sample.size() < k_sample_size + quarantined.size(); ++it) {
+         it != uids.rend() && sample.size() < m_sample_size + quarantined.size(); ++it) {
       sample.insert(*it);
     }
     for (const core::Uid uid : sample) {
@@ -394,6 +392,7 @@ private:
 
   const core::Account& m_account;
   fs::path m_state_dir;
+  std::size_t m_sample_size; // the newest messages fetched per folder
   std::chrono::milliseconds m_timeout;
 };
 
@@ -504,7 +503,7 @@ int cmd_doctor(const Context& ctx, const DoctorOptions& options) {
   const auto& account = *loaded->accounts.front();
   const std::vector<std::string> folders =
       options.folders.empty() ? std::vector<std::string>{"INBOX"} : options.folders;
-  Doctor doctor(account, *state);
+  Doctor doctor(account, *state, static_cast<std::size_t>(options.sample));
   auto report = doctor.run(folders);
   if (!report) {
     ctx.report({report.error().scope, "account " + account.name + ": " + report.error().message,

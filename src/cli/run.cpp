@@ -101,6 +101,9 @@ Commands build(CLI::App& app, Parsed& p) {
   c.doctor = app.add_subcommand("doctor", "Check a server and write a report for its admins");
   c.doctor->add_option("account", p.doctor.account, "Account")->required();
   c.doctor->add_option("folders", p.doctor.folders, "Folders to check (default: INBOX)");
+  c.doctor->add_option("--sample", p.doctor.sample, "Newest messages to fetch per folder")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   c.check_config =
       app.add_subcommand("check-config", "Validate the config and show the resolved accounts");
   return c;

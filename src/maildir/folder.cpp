@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -224,6 +225,48 @@ core::Result<bool> Folder::unchanged_since(std::string_view stamp) const {
     return util::unexpected(std::move(times).error());
   }
   return format_stamp(times->first, times->second) == stamp;
+}
+
+core::Result<std::string> Folder::settled_stamp(std::vector<std::string> expected) const {
+  auto times = dir_times();
+  UIDSYNC_TRY(times);
+  const auto [cur, fresh] = *times;
+  if (cur.tv_nsec == 0 && fresh.tv_nsec == 0) {
+    return std::string(); // whole-second mtimes, most likely: too coarse to trust
+  }
+  // Linux stamps mtimes from a coarse clock (a few ms per tick): once the newest
+  // mtime is older than a tick, every later change gets a later mtime.
+  constexpr auto k_settle = std::chrono::milliseconds(20);
+  const auto newest =
+      std::max(std::chrono::seconds(cur.tv_sec) + std::chrono::nanoseconds(cur.tv_nsec),
+               std::chrono::seconds(fresh.tv_sec) + std::chrono::nanoseconds(fresh.tv_nsec));
+  const auto age = std::chrono::system_clock::now().time_since_epoch() - newest;
+  if (age < k_settle) {
+    std::this_thread::sleep_for(k_settle - age);
+  }
+  std::vector<std::string> found;
+  found.reserve(expected.size());
+  for (const char* sub : {"cur", "new"}) {
+    const auto dir_path = m_dir / sub;
+    DIR* dir = ::opendir(dir_path.c_str());
+    if (dir == nullptr) {
+      return io_error("cannot list", dir_path, errno);
+    }
+    while (const dirent* entry = ::readdir(dir)) {
+      if (parse_name(entry->d_name)) {
+        found.push_back(fmt::format("{}/{}", sub, entry->d_name));
+      }
+    }
+    ::closedir(dir);
+  }
+  std::sort(found.begin(), found.end());
+  std::sort(expected.begin(), expected.end());
+  auto again = dir_times();
+  UIDSYNC_TRY(again);
+  if (found != expected || !same_time(again->first, cur) || !same_time(again->second, fresh)) {
+    return std::string();
+  }
+  return format_stamp(cur, fresh);
 }
 
 core::Result<ScanResult> Folder::scan() {

@@ -458,6 +458,15 @@ core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
   return message_rows(sql, folder_id, nullptr);
 }
 
+core::Result<std::size_t> Db::message_count(std::int64_t folder_id) {
+  UIDSYNC_PREPARE(stmt, "SELECT COUNT(*) FROM message WHERE folder_id = ?1");
+  stmt.bind(1, folder_id);
+  std::size_t count = 0;
+  UIDSYNC_TRY(m_impl->rows(stmt, fmt::format("counting messages of folder id {}", folder_id),
+                           [&] { count = static_cast<std::size_t>(stmt.i64(0)); }));
+  return count;
+}
+
 core::Result<std::vector<MessageRow>> Db::messages_with_id(std::int64_t folder_id,
                                                            const std::string& message_id) {
   static const std::string sql =

@@ -290,7 +290,8 @@ core::Result<std::set<core::Uid>> quarantined_uids(state::Db& db, std::int64_t f
   UIDSYNC_TRY(rows);
   std::set<core::Uid> out;
   for (const auto& q : *rows) {
-    if (q.state == state::QuarantineState::active && q.uidvalidity == uidvalidity) {
+    // Forgotten entries too: the server still lists them, and they were never stored.
+    if (q.state != state::QuarantineState::released && q.uidvalidity == uidvalidity) {
       out.insert(q.uid);
     }
   }

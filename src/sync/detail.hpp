@@ -47,6 +47,25 @@ core::Result<void> remember_modseq(state::Db& db, state::FolderRow& row, const R
                                    const Stats& before, const Stats& after,
                                    const std::string& where);
 
+// The no-op fast path (RFC 7162): true when nothing changed on either side since
+// the last sync left the folder in step, so there is nothing to plan. It takes
+// the stored HIGHESTMODSEQ, UIDNEXT and scan stamp, an unchanged local folder
+// (Folder::unchanged_since), no upload journal and no active quarantine entry,
+// then one SELECT (QRESYNC (uidvalidity modseq)) that reports no VANISHED, no
+// FETCH and the same UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT and message count as
+// the state. False in every other case (the caller then syncs the folder in
+// full). Fails as read_remote() does.
+core::Result<bool> nothing_changed(imap::Session& session, const maildir::Folder& folder,
+                                   state::Db& db, const state::FolderRow& row,
+                                   const ExecuteOptions& options, const std::string& where);
+
+// The scan stamp to keep for the folder after a sync: Folder::settled_stamp() of
+// the message files the state now records, or empty when this run left anything
+// local undone (a failed message, an upload not made, held deletions).
+core::Result<std::string> stamp_after_sync(const maildir::Folder& folder, state::Db& db,
+                                           const state::FolderRow& row, const Plan& plan,
+                                           const Stats& before, const Stats& after);
+
 // Runs `commands` pipelined; `on_data` gets their untagged data. Fails with
 // Scope::folder naming `what` on the first NO/BAD, Scope::account if the
 // connection ends or `timeout` passes without progress.

@@ -6,8 +6,8 @@
 #include <uidsync/imap/uid_set.hpp>
 #include <uidsync/sync/anomaly.hpp>
 #include <uidsync/sync/executor.hpp>
-#include <uidsync/sync/repair.hpp>
 #include <uidsync/sync/quarantine.hpp>
+#include <uidsync/sync/repair.hpp>
 #include <uidsync/util/log.hpp>
 
 #include <fmt/format.h>
@@ -173,6 +173,13 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   const auto where = "folder " + row.name;
   const Stats before = stats;
 
+  // 0. Nothing changed on either side since the last sync: one SELECT, no plan.
+  auto quiet = detail::nothing_changed(session, folder, db, row, options, where);
+  UIDSYNC_TRY(quiet);
+  if (*quiet) {
+    return Plan{};
+  }
+
   // 1. The state, then the server's side (SELECT, then UID, flags, size and
   // INTERNALDATE of its messages).
   auto state_rows = db.messages(row.id);
@@ -199,8 +206,8 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   // The server's view must keep RFC 3501's rules before anything is acted on.
   auto excused = quarantined_uids(db, row.id, uidvalidity);
   UIDSYNC_TRY(excused);
-  auto verdict = verify_view(session, db, row, *view, rows, *excused, options.dry_run,
-                             options.timeout, where);
+  auto verdict =
+      verify_view(session, db, row, *view, rows, *excused, options.dry_run, options.timeout, where);
   UIDSYNC_TRY(verdict);
   stats.anomalies += verdict->recorded;
   std::vector<StateRow> state;
@@ -252,10 +259,34 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     row.uidvalidity = uidvalidity;
     UIDSYNC_TRY(db.put_folder(row));
   }
+  // State writes of one step are collected and written in one transaction after the
+  // step's side effects (each side effect still comes before its record), so a
+  // step costs one commit, not one per message, and no transaction is held open
+  // across a network round trip while other connections write the same DB.
+  std::vector<state::MessageRow> pending;
   auto put_row = [&](state::MessageRow r) -> core::Result<void> {
-    UIDSYNC_TRY(db.put_message(r));
-    rows[r.uid] = std::move(r);
+    rows[r.uid] = r;
+    pending.push_back(std::move(r));
     return {};
+  };
+  auto flush_rows = [&]() -> core::Result<void> {
+    if (!pending.empty()) {
+      UIDSYNC_TRY(db.put_messages(pending));
+      pending.clear();
+    }
+    return {};
+  };
+  auto delete_rows = [&](const std::vector<core::Uid>& uids) -> core::Result<void> {
+    if (uids.empty()) {
+      return {};
+    }
+    auto tx = db.begin();
+    UIDSYNC_TRY(tx);
+    for (const core::Uid uid : uids) {
+      UIDSYNC_TRY(db.delete_message(row.id, uid));
+      rows.erase(uid);
+    }
+    return tx->commit();
   };
   auto message_failed = [&](const core::Error& e) -> core::Result<void> {
     if (e.scope != core::Scope::message) {
@@ -308,6 +339,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     UIDSYNC_TRY(put_row(std::move(r)));
     ++stats.adopted;
   }
+  UIDSYNC_TRY(flush_rows());
 
   // The highest UID seen + 1 (the fetched rows are in the DB), so that an old UID
   // offered again is recognised.
@@ -350,8 +382,16 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
       UIDSYNC_TRY(put_row(std::move(updated)));
     }
   }
+  UIDSYNC_TRY(flush_rows());
 
   // 6. Deletions. Local: the server expunged the UID.
+  std::map<std::string, core::Uid> uid_of_key;
+  if (!plan.local_deletes.empty()) {
+    for (const auto& [uid, r] : rows) {
+      uid_of_key[message_key(r.local_name)] = uid;
+    }
+  }
+  std::vector<core::Uid> unlinked;
   for (const auto& key : plan.local_deletes) {
     auto removed = folder.expunge(name_of.at(key));
     if (!removed) {
@@ -359,14 +399,11 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
       continue;
     }
     ++stats.local_deletes;
-    for (const auto& [uid, r] : rows) {
-      if (message_key(r.local_name) == key) {
-        UIDSYNC_TRY(db.delete_message(row.id, uid));
-        rows.erase(uid);
-        break;
-      }
+    if (const auto it = uid_of_key.find(key); it != uid_of_key.end()) {
+      unlinked.push_back(it->second);
     }
   }
+  UIDSYNC_TRY(delete_rows(unlinked));
   // Remote: the local file is gone. UID EXPUNGE (RFC 4315) removes only these
   // UIDs; without UIDPLUS a plain EXPUNGE would also remove other clients'
   // \Deleted messages, so the deletion is left for a later version.
@@ -382,10 +419,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
       std::move(expunges.begin(), expunges.end(), std::back_inserter(commands));
       UIDSYNC_TRY(detail::run_all(session, std::move(commands), {}, options.timeout,
                                   where + ": UID EXPUNGE"));
-      for (const core::Uid uid : plan.remote_deletes) {
-        UIDSYNC_TRY(db.delete_message(row.id, uid));
-        rows.erase(uid);
-      }
+      UIDSYNC_TRY(delete_rows(plan.remote_deletes));
       stats.remote_deletes += plan.remote_deletes.size();
       auto ghosts = verify_after_expunge(session, db, row, *excused, options.timeout, where);
       UIDSYNC_TRY(ghosts);
@@ -403,12 +437,13 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
       log->warn("{}: if these deletions are intended, run again with --allow-mass-delete", where);
     }
   }
-  for (const core::Uid uid : plan.forget) {
-    UIDSYNC_TRY(db.delete_message(row.id, uid));
-  }
+  UIDSYNC_TRY(delete_rows(plan.forget));
   // 7. Uploads of new local mail, each journaled first.
   UIDSYNC_TRY(detail::append_messages(session, router, folder, db, row, plan.appends, name_of,
                                       *view, options, stats));
+  auto stamp = detail::stamp_after_sync(folder, db, row, plan, before, stats);
+  UIDSYNC_TRY(stamp);
+  row.scan_stamp = *stamp; // stored with the folder row by the caller
   UIDSYNC_TRY(detail::remember_modseq(db, row, *view, before, stats, where));
   return plan;
 }

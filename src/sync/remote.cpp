@@ -258,4 +258,72 @@ core::Result<void> remember_modseq(state::Db& db, state::FolderRow& row, const R
   return {};
 }
 
+core::Result<bool> nothing_changed(imap::Session& session, const maildir::Folder& folder,
+                                   state::Db& db, const state::FolderRow& row,
+                                   const ExecuteOptions& options, const std::string& where) {
+  if (row.uidvalidity == 0 || row.highestmodseq == 0 || row.uidnext == 0 ||
+      row.scan_stamp.empty()) {
+    return false;
+  }
+  auto local_same = folder.unchanged_since(row.scan_stamp);
+  UIDSYNC_TRY(local_same);
+  if (!*local_same) {
+    return false;
+  }
+  auto journal = db.appends(row.id);
+  UIDSYNC_TRY(journal);
+  auto quarantined = db.quarantine(row.id);
+  UIDSYNC_TRY(quarantined);
+  if (!journal->empty() ||
+      std::any_of(quarantined->begin(), quarantined->end(), [](const state::QuarantineRow& q) {
+        return q.state == state::QuarantineState::active;
+      })) {
+    return false;
+  }
+  auto count = db.message_count(row.id);
+  UIDSYNC_TRY(count);
+  auto enabled = qresync_enabled(session, options);
+  UIDSYNC_TRY(enabled);
+  if (!*enabled) {
+    return false;
+  }
+  bool reported = false; // any VANISHED or FETCH: something changed
+  RemoteView view;
+  UIDSYNC_TRY(select(
+      session, row, imap::QresyncParams{row.uidvalidity, row.highestmodseq, {}}, options, where,
+      [&](const imap::Response& r) {
+        reported = reported || std::holds_alternative<imap::Vanished>(r.value) ||
+                   std::holds_alternative<imap::Fetch>(r.value);
+      },
+      view));
+  const bool same = !reported && view.uidvalidity == row.uidvalidity &&
+                    view.highestmodseq == row.highestmodseq && view.uidnext == row.uidnext &&
+                    view.exists == *count;
+  util::logger("sync")->debug("{}: {}", where,
+                              same ? "unchanged on both sides since the last sync (one SELECT)"
+                                   : "changed since the last sync");
+  return same;
+}
+
+core::Result<std::string> stamp_after_sync(const maildir::Folder& folder, state::Db& db,
+                                           const state::FolderRow& row, const Plan& plan,
+                                           const Stats& before, const Stats& after) {
+  const bool left_behind = after.failed != before.failed || after.held != before.held ||
+                           after.quarantined != before.quarantined ||
+                           after.quarantine_waiting != before.quarantine_waiting ||
+                           after.appended != before.appended + plan.appends.size() ||
+                           !plan.stray.empty();
+  if (left_behind) {
+    return std::string();
+  }
+  auto rows = db.messages(row.id);
+  UIDSYNC_TRY(rows);
+  std::vector<std::string> names;
+  names.reserve(rows->size());
+  for (const auto& r : *rows) {
+    names.push_back(r.local_name);
+  }
+  return folder.settled_stamp(std::move(names));
+}
+
 } // namespace uidsync::sync::detail

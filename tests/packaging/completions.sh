@@ -36,6 +36,8 @@ check "uidsync -c $dir/config.toml sync " "home.box work"
 check "uidsync -c $dir/config.toml sync --dr" "--dry-run"
 check "uidsync -c $dir/config.toml quarantine " "expunge forget list retry show"
 check "uidsync -c $dir/config.toml quarantine expunge --y" "--yes"
+check "uidsync -c $dir/config.toml quarantine retry --a" "--account --all"
+check "uidsync -c $dir/config.toml quarantine list -a " "home.box work"
 check "uidsync -c $dir/config.toml doctor w" "work"
 check "uidsync sync -j 1" "1 10 11 12 13 14 15 16"
 

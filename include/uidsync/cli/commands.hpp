@@ -73,6 +73,7 @@ struct QuarantineOptions {
 struct DoctorOptions {
   std::string account;
   std::vector<std::string> folders; // empty: INBOX
+  int sample = 10;                  // --sample: the newest messages fetched per folder
 };
 
 struct CheckConfigOptions {};

@@ -141,6 +141,15 @@ public:
   // Scope::folder if a directory cannot be read.
   core::Result<bool> unchanged_since(std::string_view stamp) const;
 
+  // A stamp for unchanged_since(), taken now, but only when cur/ and new/ hold
+  // exactly the message files `expected` ("cur/<file>" names, any order): then a
+  // later run that finds the stamp unchanged knows the folder still holds just
+  // those. Waits until the directories' mtimes are 20 ms in the past, so any later
+  // change must move them. Empty when the listing differs, when a directory changed
+  // while it was read, or on a file system with whole-second mtimes (a change in
+  // the same second could not be told). Fails with Scope::folder on an I/O error.
+  core::Result<std::string> settled_stamp(std::vector<std::string> expected) const;
+
   // Renames the message `name` ("cur/…" or "new/…") into cur/ with `flags`;
   // returns its new name. Fails with Scope::message if the file is gone.
   core::Result<std::string> set_flags(const std::string& name, core::Flags flags);

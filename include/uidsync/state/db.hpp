@@ -162,6 +162,7 @@ public:
   core::Result<void> put_messages(const std::vector<MessageRow>& rows); // one transaction
   core::Result<void> delete_message(std::int64_t folder_id, core::Uid uid);
   core::Result<std::vector<MessageRow>> messages(std::int64_t folder_id); // by uid
+  core::Result<std::size_t> message_count(std::int64_t folder_id);
   // The messages of a folder with this Message-ID (indexed): re-pairing after a
   // UIDVALIDITY change compares their size and digest with the server's.
   core::Result<std::vector<MessageRow>> messages_with_id(std::int64_t folder_id,

@@ -108,7 +108,8 @@ core::Result<std::size_t> verify_after_expunge(imap::Session& session, state::Db
                                                std::chrono::milliseconds timeout,
                                                const std::string& where);
 
-// The UIDs of the folder's active quarantine rows for `uidvalidity`.
+// The UIDs of the folder's quarantine rows for `uidvalidity` that are not released
+// (active or forgotten): listed by the server, never stored, and not anomalies.
 core::Result<std::set<core::Uid>> quarantined_uids(state::Db& db, std::int64_t folder_id,
                                                    core::UidValidity uidvalidity);
 
