@@ -203,6 +203,47 @@ TEST(MaildirScan, SkipsUnchangedDirectoriesOnly) {
   EXPECT_TRUE(fourth->rescanned);
 }
 
+// settled_stamp(): a stamp right after this run's own changes, only for the exact
+// listing the state records; any later change moves it.
+struct SettledRow {
+  std::string name;
+  std::vector<std::string> expected; // what the state records
+  bool stamped;                      // a stamp is given
+};
+
+const SettledRow k_settled_rows[] = {
+    {"ExactListing", {"cur/1.a.h,U=1:2,S", "new/2.b.h,U=2"}, true},
+    {"ExactListingAnyOrder", {"new/2.b.h,U=2", "cur/1.a.h,U=1:2,S"}, true},
+    {"FileTheStateLacks", {"cur/1.a.h,U=1:2,S"}, false},
+    {"FileThatIsGone", {"cur/1.a.h,U=1:2,S", "new/2.b.h,U=2", "cur/3.c.h,U=3:2,"}, false},
+    {"RenamedSinceRecorded", {"cur/1.a.h,U=1:2,FS", "new/2.b.h,U=2"}, false},
+};
+
+class MaildirSettledStamp : public ::testing::TestWithParam<SettledRow> {};
+
+TEST_P(MaildirSettledStamp, OnlyForTheRecordedListing) {
+  const auto& row = GetParam();
+  test::TempDir dir;
+  auto folder = open_folder(dir);
+  test::write_file(folder.path() / "cur/1.a.h,U=1:2,S", "1");
+  test::write_file(folder.path() / "new/2.b.h,U=2", "22"); // written just now: must settle
+  test::write_file(folder.path() / "cur/.hidden", "not a message");
+  auto stamp = folder.settled_stamp(row.expected);
+  ASSERT_TRUE(stamp) << stamp.error().what();
+  EXPECT_EQ(!stamp->empty(), row.stamped) << *stamp;
+  if (!row.stamped) {
+    return;
+  }
+  auto next_run = open_folder(dir);
+  EXPECT_TRUE(next_run.unchanged_since(*stamp).value_or(false));
+  // A change right after the stamp (within the same second) still moves it.
+  test::write_file(folder.path() / "new/3.c.h", "333");
+  EXPECT_FALSE(next_run.unchanged_since(*stamp).value_or(true));
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, MaildirSettledStamp, ::testing::ValuesIn(k_settled_rows),
+                         test::RowName{});
+
 TEST(MaildirFlags, RenameIntoCurAndExpungeUnlinks) {
   test::TempDir dir;
   auto folder = open_folder(dir);
