@@ -44,8 +44,10 @@ std::vector<Pairing> pair_by_content(const std::vector<state::MessageRow>& old_r
     auto& uids = it->second;
     std::sort(group.begin(), group.end(), [](auto* a, auto* b) { return a->uid < b->uid; });
     std::sort(uids.begin(), uids.end());
-    const bool copies = std::all_of(group.begin(), group.end(), [&](auto* r) {
-      return !r->digest.empty() && r->digest == group.front()->digest;
+    // (clang 14 cannot capture a structured binding: name the digest first)
+    const std::string& digest = group.front()->digest;
+    const bool copies = std::all_of(group.begin(), group.end(), [&digest](auto* r) {
+      return !r->digest.empty() && r->digest == digest;
     });
     // One stored message with several server candidates: which one is unknown.
     if (!(group.size() == 1 && uids.size() == 1) && !(group.size() > 1 && copies)) {
