@@ -3,6 +3,7 @@
 # a package that dpkg accepts, with its library dependencies.
 # Usage: install_tree.sh BUILD_DIR
 set -euo pipefail
+trap 'echo "install_tree.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 build=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
