@@ -4,7 +4,7 @@
 # Usage: install_tree.sh BUILD_DIR
 set -euo pipefail
 trap 'echo "install_tree.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-build=$1
+build=$(cd "$1" && pwd)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
