@@ -492,13 +492,9 @@ int cmd_doctor(const Context& ctx, const DoctorOptions& options) {
   if (!loaded) {
     return loaded.error();
   }
-  auto state = core::state_dir(loaded->config);
-  if (state) {
-    state = core::ensure_private_dir(*state);
-  }
+  auto state = ctx.private_state_dir(loaded->config);
   if (!state) {
-    ctx.report(state.error());
-    return core::to_int(core::ExitCode::failed);
+    return state.error();
   }
   const auto& account = *loaded->accounts.front();
   const std::vector<std::string> folders =

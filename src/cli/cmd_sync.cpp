@@ -218,13 +218,9 @@ int cmd_sync(const Context& ctx, const SyncOptions& options) {
     return loaded.error();
   }
   const auto& accounts = loaded->accounts;
-  auto state = core::state_dir(loaded->config);
-  if (state) {
-    state = core::ensure_private_dir(*state);
-  }
+  auto state = ctx.private_state_dir(loaded->config);
   if (!state) {
-    ctx.report(state.error());
-    return core::to_int(core::ExitCode::failed);
+    return state.error();
   }
   // Every selected account is locked before any work starts, so a second run
   // fails fast instead of half-way through.

@@ -99,4 +99,17 @@ std::string_view to_string(QuarantineOptions::Action action) {
   return "list";
 }
 
+util::Expected<std::filesystem::path, int>
+Context::private_state_dir(const core::Config& config) const {
+  auto state = core::state_dir(config);
+  if (state) {
+    state = core::ensure_private_dir(*state);
+  }
+  if (!state) {
+    report(state.error());
+    return util::unexpected(core::to_int(core::ExitCode::failed));
+  }
+  return *state;
+}
+
 } // namespace uidsync::cli

@@ -23,14 +23,7 @@ protected:
       s_dovecot->fill("Reisepläne", {msg});
       filled = true;
     }
-    write_file(m_dir / "password", s_dovecot->password() + "\n");
-    write_file(m_dir / "config.toml",
-               "[general]\nstate_dir = \"" + (m_dir / "state").string() +
-                   "\"\n\n[accounts.demo]\nhost = \"" + s_dovecot->host() + "\"\nport = " +
-                   std::to_string(s_dovecot->port()) + "\ntls = \"starttls\"\nca_file = \"" +
-                   s_dovecot->ca_file().string() + "\"\nuser = \"" + s_dovecot->user() +
-                   "\"\npassword_cmd = [\"cat\", \"" + (m_dir / "password").string() +
-                   "\"]\nmaildir = \"" + (m_dir / "Mail").string() + "\"\n");
+    s_dovecot->write_config(m_dir, "demo", "");
   }
 
   CommandResult uidsync(std::vector<std::string> args) {

@@ -38,6 +38,10 @@ struct Context {
   util::Expected<Loaded, int> load_accounts(const std::vector<std::string>& names) const;
   // Prints `error` on err, one "uidsync: " line per message line, then the hint.
   void report(const core::Error& error) const;
+
+  // The state directory of `config` (core::state_dir), created private (0700). On
+  // failure the error is reported and the exit code returned.
+  util::Expected<std::filesystem::path, int> private_state_dir(const core::Config& config) const;
   // Prints "uidsync: 'NAME' is not implemented yet" and returns ExitCode::usage.
   int not_implemented(std::string_view name) const;
 };
