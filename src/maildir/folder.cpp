@@ -244,8 +244,12 @@ core::Result<std::string> Folder::settled_stamp(std::vector<std::string> expecte
   if (age < k_settle) {
     std::this_thread::sleep_for(k_settle - age);
   }
-  std::vector<std::string> found;
-  found.reserve(expected.size());
+  // Every listed file must be expected, and as many as expected (names are unique):
+  // checked while listing, without a second copy of a large folder's names.
+  std::sort(expected.begin(), expected.end());
+  bool same = std::adjacent_find(expected.begin(), expected.end()) == expected.end();
+  std::size_t found = 0;
+  std::string name;
   for (const char* sub : {"cur", "new"}) {
     const auto dir_path = m_dir / sub;
     DIR* dir = ::opendir(dir_path.c_str());
@@ -253,17 +257,18 @@ core::Result<std::string> Folder::settled_stamp(std::vector<std::string> expecte
       return io_error("cannot list", dir_path, errno);
     }
     while (const dirent* entry = ::readdir(dir)) {
-      if (parse_name(entry->d_name)) {
-        found.push_back(fmt::format("{}/{}", sub, entry->d_name));
+      if (same && parse_name(entry->d_name)) {
+        name.assign(sub).append("/").append(entry->d_name);
+        same = std::binary_search(expected.begin(), expected.end(), name);
+        ++found;
       }
     }
     ::closedir(dir);
   }
-  std::sort(found.begin(), found.end());
-  std::sort(expected.begin(), expected.end());
   auto again = dir_times();
   UIDSYNC_TRY(again);
-  if (found != expected || !same_time(again->first, cur) || !same_time(again->second, fresh)) {
+  if (!same || found != expected.size() || !same_time(again->first, cur) ||
+      !same_time(again->second, fresh)) {
     return std::string();
   }
   return format_stamp(cur, fresh);

@@ -318,8 +318,9 @@ void Runner::finish(std::size_t index) {
 
 void Runner::work(std::unique_ptr<Connection> connection) {
   auto log = util::logger("sync");
-  // One Db handle per thread (see state::Db): never shared.
-  auto db = state::Db::open(m_options.db_path);
+  // One Db handle per thread (see state::Db): never shared. The runner's own open
+  // has already checked the file in this run.
+  auto db = state::Db::open(m_options.db_path, state::Db::Check::skip);
   std::optional<core::Error> broken; // why this worker cannot sync anything
   if (!db) {
     broken = db.error();

@@ -234,12 +234,12 @@ std::vector<core::Uid> size_changed(const RemoteView& view,
   return out;
 }
 
-core::Uid next_uidnext(const RemoteView& view, const std::map<core::Uid, state::MessageRow>& known,
+core::Uid next_uidnext(const RemoteView& view, const std::vector<core::Uid>& known,
                        const std::set<core::Uid>& excused, core::Uid stored) {
   const core::Uid max = highest(view);
   core::Uid next = std::max(view.uidnext, max == 0 ? core::Uid{0} : max + 1);
   for (const auto& [uid, info] : view.by_uid) {
-    if (known.count(uid) == 0 && excused.count(uid) == 0) {
+    if (!std::binary_search(known.begin(), known.end(), uid) && excused.count(uid) == 0) {
       next = std::min(next, uid);
       break;
     }

@@ -343,13 +343,9 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
 
   // The highest UID seen + 1 (the fetched rows are in the DB), so that an old UID
   // offered again is recognised.
-  auto stored = db.messages(row.id);
+  auto stored = db.message_uids(row.id);
   UIDSYNC_TRY(stored);
-  std::map<core::Uid, state::MessageRow> stored_rows;
-  for (auto& r : *stored) {
-    stored_rows[r.uid] = std::move(r);
-  }
-  if (const auto next = next_uidnext(*view, stored_rows, *excused, row.uidnext);
+  if (const auto next = next_uidnext(*view, *stored, *excused, row.uidnext);
       next != row.uidnext) {
     row.uidnext = next;
     UIDSYNC_TRY(db.put_folder(row));

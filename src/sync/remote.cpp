@@ -316,14 +316,9 @@ core::Result<std::string> stamp_after_sync(const maildir::Folder& folder, state:
   if (left_behind) {
     return std::string();
   }
-  auto rows = db.messages(row.id);
-  UIDSYNC_TRY(rows);
-  std::vector<std::string> names;
-  names.reserve(rows->size());
-  for (const auto& r : *rows) {
-    names.push_back(r.local_name);
-  }
-  return folder.settled_stamp(std::move(names));
+  auto names = db.local_names(row.id);
+  UIDSYNC_TRY(names);
+  return folder.settled_stamp(std::move(*names));
 }
 
 } // namespace uidsync::sync::detail

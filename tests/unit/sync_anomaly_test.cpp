@@ -222,7 +222,11 @@ TEST_P(SyncAnomalyUidnext, StoresTheHighestUidSeen) {
   const auto& row = GetParam();
   const auto known = make_state(row.state);
   const auto view = make_view(row.listing, 0, row.server_uidnext, false, known);
-  EXPECT_EQ(next_uidnext(view, known, {row.excused.begin(), row.excused.end()}, row.stored),
+  std::vector<core::Uid> uids;
+  for (const auto& [uid, r] : known) {
+    uids.push_back(uid);
+  }
+  EXPECT_EQ(next_uidnext(view, uids, {row.excused.begin(), row.excused.end()}, row.stored),
             row.expected);
 }
 

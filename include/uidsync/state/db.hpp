@@ -132,13 +132,18 @@ private:
 // Every query returns Scope::account errors naming the DB file.
 class Db {
 public:
+  // Whether open() runs `PRAGMA quick_check`, which reads every page (a quarter of a
+  // second for 50,000 messages). `skip` is for a second handle on a file this process
+  // has already checked in the same run, such as each worker of the connection pool.
+  enum class Check { full, skip };
+
   // Opens (or creates, with mode 0600 and a 0700 parent directory) the DB at `path`,
-  // sets WAL mode and a busy timeout, runs `PRAGMA quick_check`, and upgrades an
+  // sets WAL mode and a busy timeout, runs `PRAGMA quick_check` (see Check), and upgrades an
   // older schema. Fails with Scope::account, naming the file and how to rebuild it,
   // if the file is empty, corrupt, not a database, or from a newer version, or if
   // another program keeps it locked for longer than the 5 s busy timeout.
   // An existing file is never recreated empty.
-  static core::Result<Db> open(const std::filesystem::path& path);
+  static core::Result<Db> open(const std::filesystem::path& path, Check check = Check::full);
 
   Db(Db&&) noexcept;
   Db& operator=(Db&&) noexcept;
@@ -163,6 +168,10 @@ public:
   core::Result<void> delete_message(std::int64_t folder_id, core::Uid uid);
   core::Result<std::vector<MessageRow>> messages(std::int64_t folder_id); // by uid
   core::Result<std::size_t> message_count(std::int64_t folder_id);
+  // Only the UIDs (ascending) or only the local names of a folder's rows: a
+  // fraction of the memory of messages() for a large folder.
+  core::Result<std::vector<core::Uid>> message_uids(std::int64_t folder_id);
+  core::Result<std::vector<std::string>> local_names(std::int64_t folder_id);
   // The messages of a folder with this Message-ID (indexed): re-pairing after a
   // UIDVALIDITY change compares their size and digest with the server's.
   core::Result<std::vector<MessageRow>> messages_with_id(std::int64_t folder_id,

@@ -63,10 +63,11 @@ std::vector<core::Uid> size_changed(const RemoteView& view,
                                     const std::map<core::Uid, state::MessageRow>& known);
 
 // The UIDNEXT to store after a sync: max(stored, server UIDNEXT, highest UID + 1),
-// lowered to the first UID of `view` that still has no state row nor excuse, so
+// lowered to the first UID of `view` that still has no state row (`known`, the
+// folder's stored UIDs in ascending order) nor excuse, so
 // that a UID not stored yet is never taken for a reappearing one next time (but
 // never below the stored value).
-core::Uid next_uidnext(const RemoteView& view, const std::map<core::Uid, state::MessageRow>& known,
+core::Uid next_uidnext(const RemoteView& view, const std::vector<core::Uid>& known,
                        const std::set<core::Uid>& excused, core::Uid stored);
 
 // True when `header` (a message's header block) is the stub Exchange 2010/2013
