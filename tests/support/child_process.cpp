@@ -87,6 +87,12 @@ Child::~Child() {
   ::close(m_err);
 }
 
+bool Child::exited() const {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == m_pid;
+}
+
 ChildResult Child::wait() {
   ChildResult r;
   int status = 0;

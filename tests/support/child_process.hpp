@@ -39,6 +39,8 @@ public:
   Child& operator=(const Child&) = delete;
 
   pid_t pid() const { return m_pid; }
+  // True once the child has ended (it is not reaped: wait() still reports it).
+  bool exited() const;
   // Waits for the end (at most the timeout), then returns what it did. Call once.
   ChildResult wait();
 

@@ -8,28 +8,38 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace uidsync::test {
 
+struct FakeAccountOptions {
+  std::string password = "secret";   // written to dir()/password
+  std::string password_cmd;          // a TOML value; empty: ["cat", "<dir>/password"]
+  std::string maildir_rel = "Mail";  // the Maildir, relative to dir()
+  std::string extra;                 // more TOML lines of the account's table
+};
+
 class FakeAccount {
 public:
-  // Writes `dir`/config.toml (state in `dir`/state, mail in `dir`/`maildir_rel`,
-  // timeout 1 s, user "alice") and `dir`/password; `extra` is appended to the
-  // account's table.
-  FakeAccount(std::uint16_t port, const std::string& password, const std::string& extra = {},
-              const std::string& maildir_rel = "Mail");
+  // Writes dir()/config.toml (user "alice", tls = "none" with allow_plaintext, state
+  // in dir()/state, timeout 5 s) and dir()/password.
+  explicit FakeAccount(std::uint16_t port, const FakeAccountOptions& options = {});
 
   // The argv of `uidsync -c <config> args…`.
   std::vector<std::string> argv(const std::vector<std::string>& args) const;
   // Runs it with run_child() (umask 022 unless `options` says otherwise, HOME = dir()).
   ChildResult run(const std::vector<std::string>& args, ChildOptions options = {}) const;
+  // Starts it without waiting (same environment as run()).
+  std::unique_ptr<Child> start(const std::vector<std::string>& args, ChildOptions options = {}) const;
 
   const std::filesystem::path& dir() const { return m_dir; }
-  std::filesystem::path maildir() const { return m_maildir; }
+  const std::filesystem::path& maildir() const { return m_maildir; }
   std::filesystem::path state() const { return m_dir / "state"; }
   std::filesystem::path config() const { return m_dir / "config.toml"; }
+  // Messages in the local INBOX (cur and new), by UID (from ",U=" in the name).
+  std::vector<std::uint32_t> inbox_uids() const;
 
 private:
   TempDir m_temp;
