@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -109,11 +111,14 @@ TEST_P(CliPasswordCmd, RunsWithoutAShellUnlessAsked) {
 INSTANTIATE_TEST_SUITE_P(Rows, CliPasswordCmd, ::testing::ValuesIn(k_password_cmd_rows), RowName{});
 
 TEST(CliConcurrency, SecondRunExitsTempfailAndFirstCompletes) {
-  // 3000 messages keep the first run busy long enough for the second to start.
+  // 1000 messages keep the first run busy for seconds, long enough for the second
+  // to start (it reaches the lock within a fraction of a second).
+  constexpr std::uint32_t k_messages = 1000;
   FakeImapServer server(inline_scenario("user alice secret\ncapabilities UIDPLUS\n"
-                                        "folder INBOX uidvalidity=5\ngenerate 3000 start=1 size=1000..8000\n"));
+                                        "folder INBOX uidvalidity=5\ngenerate " +
+                                        std::to_string(k_messages) + " start=1 size=1000..4000\n"));
   FakeAccount account(server.port(), {.extra = "max_connections = 1\n"});
-  auto first = account.start({"sync"});
+  auto first = account.start({"sync"}, {.timeout = std::chrono::seconds(240)});
   // The lock is taken before the first connection, so a connection means it is held.
   for (int i = 0; i < 2000 && server.connections_accepted() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -130,12 +135,12 @@ TEST(CliConcurrency, SecondRunExitsTempfailAndFirstCompletes) {
   ASSERT_EQ(done.status, 0) << done.err;
   // Verifier: the Maildir holds each server UID exactly once.
   std::vector<std::uint32_t> expected;
-  for (std::uint32_t uid = 1; uid <= 3000; ++uid) {
+  for (std::uint32_t uid = 1; uid <= k_messages; ++uid) {
     expected.push_back(uid);
   }
   EXPECT_EQ(account.inbox_uids(), expected);
   // And a third run finds nothing to do.
-  const auto again = account.run({"sync"});
+  const auto again = account.run({"sync"}, {.timeout = std::chrono::seconds(240)});
   EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_EQ(account.inbox_uids(), expected);
 }
