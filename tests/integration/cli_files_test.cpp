@@ -63,9 +63,13 @@ TEST_P(CliFileModes, MailStateAndTraceArePrivate) {
   FakeImapServer server(inline_scenario("user alice secret\ncapabilities UIDPLUS\n"
                                         "folder INBOX uidvalidity=5\ngenerate 6 start=1\nno 4\n"
                                         "folder Sub/Deep uidvalidity=7\ngenerate 2\n"));
-  FakeAccount account(server.port(), {.maildir_rel = "home/Mail"});
+  FakeAccountOptions options;
+  options.maildir_rel = "home/Mail";
+  FakeAccount account(server.port(), options);
   const auto trace = account.dir() / "trace.txt";
-  const auto r = account.run({"sync", "--trace", trace.string()}, {.umask = GetParam().umask});
+  ChildOptions child;
+  child.umask = GetParam().umask;
+  const auto r = account.run({"sync", "--trace", trace.string()}, child);
   ASSERT_EQ(r.status, 3) << r.err; // 3: completed with a quarantined message
   ASSERT_TRUE(fs::exists(account.state() / "evidence")) << r.err;
   ASSERT_EQ(account.inbox_uids().size(), 5u) << r.err;
@@ -102,7 +106,9 @@ TEST_P(CliPasswordCmd, RunsWithoutAShellUnlessAsked) {
   const auto pwned = scratch.path() / "pwned";
   std::string cmd = row.password_cmd;
   cmd.replace(cmd.find("PWNED"), 5, pwned.string());
-  FakeAccount account(server.port(), {.password_cmd = "\"" + cmd + "\""});
+  FakeAccountOptions options;
+  options.password_cmd = "\"" + cmd + "\"";
+  FakeAccount account(server.port(), options);
   const auto r = account.run({"sync"});
   EXPECT_EQ(r.status, row.status) << r.err;
   EXPECT_EQ(fs::exists(pwned), row.status == 0) << "a shell ran: " << cmd;
@@ -117,8 +123,12 @@ TEST(CliConcurrency, SecondRunExitsTempfailAndFirstCompletes) {
   FakeImapServer server(inline_scenario("user alice secret\ncapabilities UIDPLUS\n"
                                         "folder INBOX uidvalidity=5\ngenerate " +
                                         std::to_string(k_messages) + " start=1 size=1000..4000\n"));
-  FakeAccount account(server.port(), {.extra = "max_connections = 1\n"});
-  auto first = account.start({"sync"}, {.timeout = std::chrono::seconds(240)});
+  FakeAccountOptions options;
+  options.extra = "max_connections = 1\n";
+  FakeAccount account(server.port(), options);
+  ChildOptions slow;
+  slow.timeout = std::chrono::seconds(240);
+  auto first = account.start({"sync"}, slow);
   // The lock is taken before the first connection, so a connection means it is held.
   for (int i = 0; i < 2000 && server.connections_accepted() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -140,7 +150,7 @@ TEST(CliConcurrency, SecondRunExitsTempfailAndFirstCompletes) {
   }
   EXPECT_EQ(account.inbox_uids(), expected);
   // And a third run finds nothing to do.
-  const auto again = account.run({"sync"}, {.timeout = std::chrono::seconds(240)});
+  const auto again = account.run({"sync"}, slow);
   EXPECT_EQ(again.status, 0) << again.err;
   EXPECT_EQ(account.inbox_uids(), expected);
 }

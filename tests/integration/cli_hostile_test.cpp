@@ -105,12 +105,16 @@ TEST_P(CliHostile, FailsCleanlyWithinBounds) {
   const auto& row = GetParam();
   FakeImapServer server(must_load_scenario(fs::path(UIDSYNC_TEST_DATA_DIR) / "scenarios" / row.scenario));
   // The Maildir two levels down, so that "../../x" would land inside the scratch dir.
-  FakeAccount account(server.port(), {.maildir_rel = "a/b/Mail"});
+  FakeAccountOptions options;
+  options.maildir_rel = "a/b/Mail";
+  FakeAccount account(server.port(), options);
   if (row.local_message) {
     write_file(account.maildir() / "INBOX" / "new" / "1700000000.local.host",
                "Message-ID: <local@example.org>\r\nSubject: local\r\n\r\nlocal\r\n");
   }
-  const auto r = account.run({"sync"}, {.cwd = account.dir(), .timeout = std::chrono::seconds(60)});
+  ChildOptions child;
+  child.cwd = account.dir();
+  const auto r = account.run({"sync"}, child);
   const std::string context = "stderr:\n" + r.err + "\nstdout:\n" + r.out;
   EXPECT_EQ(r.signal, 0) << context;
   EXPECT_FALSE(r.timed_out) << context;

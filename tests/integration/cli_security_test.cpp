@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace uidsync::test {
@@ -47,6 +48,17 @@ struct AccountSpec {
   std::string secret;       // empty: the fixture's password
   bool allow_plaintext = false;
 };
+
+AccountSpec spec_of(std::string tls, Port port, Ca ca = Ca::fixture, std::string host = "127.0.0.1",
+                    std::string bind_address = {}) {
+  AccountSpec spec;
+  spec.tls = std::move(tls);
+  spec.port = port;
+  spec.ca = ca;
+  spec.host = std::move(host);
+  spec.bind_address = std::move(bind_address);
+  return spec;
+}
 
 class CliSecurityBase : public DovecotSuite {
 protected:
@@ -79,7 +91,10 @@ protected:
   static ChildResult uidsync(const fs::path& dir, const std::vector<std::string>& args) {
     std::vector<std::string> argv{UIDSYNC_BINARY, "-c", (dir / "config.toml").string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_child(argv, {.env = {"HOME=" + dir.string()}, .cwd = dir});
+    ChildOptions options;
+    options.env = {"HOME=" + dir.string()};
+    options.cwd = dir;
+    return run_child(argv, options);
   }
 
   static std::string dovecot_log() { return read_file(s_dovecot->dir() / "log" / "dovecot.log"); }
@@ -109,23 +124,24 @@ struct TlsRow {
 
 // Exit codes: 0 synced, 1 the account failed, 2 the config is wrong.
 const std::vector<TlsRow> k_tls_rows = {
-    {"TrustedCertificateLogsIn", {}, 0, {}, true},
+    {"TrustedCertificateLogsIn", spec_of("starttls", Port::plain), 0, {}, true},
     {"ExpiredCertificate",
-     {.tls = "implicit", .port = Port::imaps, .bind_address = Dovecot::k_expired_cert_client_addr},
-     1, {"account d: certificate of 127.0.0.1:", "has expired", "ask the server's operator to renew it"}, false},
-    {"UnknownCa", {.ca = Ca::other}, 1,
+     spec_of("implicit", Port::imaps, Ca::fixture, "127.0.0.1", Dovecot::k_expired_cert_client_addr), 1,
+     {"account d: certificate of 127.0.0.1:", "has expired", "ask the server's operator to renew it"}, false},
+    {"UnknownCa", spec_of("starttls", Port::plain, Ca::other), 1,
      {"account d: certificate of 127.0.0.1:", "is not trusted", "set ca_file to the CA that signed it"}, false},
-    {"SelfSignedWithoutCaFile", {.tls = "implicit", .port = Port::imaps, .ca = Ca::none}, 1,
+    {"SelfSignedWithoutCaFile", spec_of("implicit", Port::imaps, Ca::none), 1,
      {"is not trusted", "pin it with fingerprint = \"sha256:"}, false},
-    {"WrongHostName", {.tls = "implicit", .port = Port::imaps, .host = "localhost"}, 1,
+    {"WrongHostName", spec_of("implicit", Port::imaps, Ca::fixture, "localhost"), 1,
      {"certificate of localhost:", "is not issued for host \"localhost\""}, false},
-    {"StarttlsHidden", {.bind_address = Dovecot::k_no_starttls_client_addr}, 1,
+    {"StarttlsHidden",
+     spec_of("starttls", Port::plain, Ca::fixture, "127.0.0.1", Dovecot::k_no_starttls_client_addr), 1,
      {"does not offer STARTTLS (possible downgrade attack); refusing to send the password in cleartext"},
      false},
-    {"PlaintextWithoutAllow", {.tls = "none"}, 2,
+    {"PlaintextWithoutAllow", spec_of("none", Port::plain), 2,
      {"accounts.d.tls: \"none\" sends the password and all mail unencrypted", "allow_plaintext = true"},
      false},
-    {"BindAddressNotAnAddress", {.bind_address = "not-an-ip"}, 2,
+    {"BindAddressNotAnAddress", spec_of("starttls", Port::plain, Ca::fixture, "127.0.0.1", "not-an-ip"), 2,
      {"accounts.d.bind_address: \"not-an-ip\" is not an IP address"}, false},
 };
 
@@ -183,7 +199,10 @@ TEST_P(CliSecrets, NeverWrittenOrPrinted) {
   const auto& dir = temp.path();
   // A wrong secret must not leak either: it is somebody's password too.
   const std::string secret = row.wrong_secret ? "wrong-Pa55-q7Zx" : s_dovecot->password();
-  write_config(dir, {.tls = "implicit", .port = Port::imaps, .auth = row.auth, .secret = secret});
+  AccountSpec spec = spec_of("implicit", Port::imaps);
+  spec.auth = row.auth;
+  spec.secret = secret;
+  write_config(dir, spec);
   s_dovecot->fill("INBOX", {"From: a@example.org\nSubject: scan\nMessage-ID: <scan@x>\n\nhi\n"});
   std::string output;
   ChildResult r;
