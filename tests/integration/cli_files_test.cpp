@@ -43,8 +43,10 @@ std::vector<std::string> not_private(const fs::path& root) {
     }
   };
   check(root);
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    check(e.path());
+  if (fs::is_directory(root)) {
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      check(e.path());
+    }
   }
   return out;
 }

@@ -54,8 +54,14 @@ std::string read_all(int fd) {
   ::dup2(in, STDIN_FILENO);
   ::dup2(out, STDOUT_FILENO);
   ::dup2(err, STDERR_FILENO);
+  std::vector<std::string> wrapped;
+  if (options.measure_rss) {
+    // `; exit $?` keeps the shell from exec'ing the command in its place.
+    wrapped = {"/bin/sh", "-c", "\"$@\"; exit $?", "sh"};
+  }
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
   std::vector<char*> args;
-  for (const auto& a : argv) {
+  for (const auto& a : wrapped) {
     args.push_back(const_cast<char*>(a.c_str())); // NOLINT: execv's signature
   }
   args.push_back(nullptr);

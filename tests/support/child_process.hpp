@@ -17,6 +17,10 @@ struct ChildOptions {
   std::vector<std::string> env;                  // "NAME=value" added to (or replacing in) the environment
   std::filesystem::path cwd;                     // empty: the test's working directory
   std::chrono::seconds timeout{60};              // then SIGKILL, and `timed_out` is set
+  // Runs argv under a small `sh` that waits for it, so that max_rss_kib is the
+  // program's own peak: a child forked straight from a big test process inherits
+  // the parent's RSS high-water mark through fork and exec. pid() is then the shell's.
+  bool measure_rss = false;
 };
 
 struct ChildResult {
