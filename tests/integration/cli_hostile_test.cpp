@@ -114,7 +114,6 @@ TEST_P(CliHostile, FailsCleanlyWithinBounds) {
   }
   ChildOptions child;
   child.cwd = account.dir();
-  child.measure_rss = true;
   const auto r = account.run({"sync"}, child);
   const std::string context = "stderr:\n" + r.err + "\nstdout:\n" + r.out;
   EXPECT_EQ(r.signal, 0) << context;

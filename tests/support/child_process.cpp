@@ -9,9 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <stdexcept>
 #include <thread>
 
@@ -54,19 +57,25 @@ std::string read_all(int fd) {
   ::dup2(in, STDIN_FILENO);
   ::dup2(out, STDOUT_FILENO);
   ::dup2(err, STDERR_FILENO);
-  std::vector<std::string> wrapped;
-  if (options.measure_rss) {
-    // `; exit $?` keeps the shell from exec'ing the command in its place.
-    wrapped = {"/bin/sh", "-c", "\"$@\"; exit $?", "sh"};
-  }
-  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
   std::vector<char*> args;
-  for (const auto& a : wrapped) {
+  for (const auto& a : argv) {
     args.push_back(const_cast<char*>(a.c_str())); // NOLINT: execv's signature
   }
   args.push_back(nullptr);
   ::execv(args[0], args.data());
   ::_exit(127);
+}
+
+// VmHWM of `pid` in KiB, or 0 when it cannot be read (the process is a zombie).
+long high_water_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      return std::strtol(line.c_str() + 6, nullptr, 10);
+    }
+  }
+  return 0;
 }
 
 } // namespace
@@ -106,6 +115,7 @@ ChildResult Child::wait() {
   int status = 0;
   rusage usage{};
   for (;;) {
+    r.max_rss_kib = std::max(r.max_rss_kib, high_water_kib(m_pid));
     const pid_t got = ::wait4(m_pid, &status, WNOHANG, &usage);
     if (got == m_pid) {
       break;
@@ -117,7 +127,7 @@ ChildResult Child::wait() {
       r.timed_out = true;
       ::kill(m_pid, SIGKILL);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   m_pid = -1;
   if (WIFEXITED(status)) {
@@ -125,7 +135,6 @@ ChildResult Child::wait() {
   } else if (WIFSIGNALED(status)) {
     r.signal = WTERMSIG(status);
   }
-  r.max_rss_kib = usage.ru_maxrss;
   r.out = read_all(m_out);
   r.err = read_all(m_err);
   return r;

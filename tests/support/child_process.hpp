@@ -17,17 +17,17 @@ struct ChildOptions {
   std::vector<std::string> env;                  // "NAME=value" added to (or replacing in) the environment
   std::filesystem::path cwd;                     // empty: the test's working directory
   std::chrono::seconds timeout{60};              // then SIGKILL, and `timed_out` is set
-  // Runs argv under a small `sh` that waits for it, so that max_rss_kib is the
-  // program's own peak: a child forked straight from a big test process inherits
-  // the parent's RSS high-water mark through fork and exec. pid() is then the shell's.
-  bool measure_rss = false;
 };
 
 struct ChildResult {
   int status = -1;        // the exit status; -1 when it did not exit normally
   int signal = 0;         // the signal that killed it, 0 if none
   bool timed_out = false; // killed after ChildOptions::timeout
-  long max_rss_kib = 0;   // peak resident set size (ru_maxrss of wait4)
+  // Peak resident set size: the last VmHWM read from /proc/<pid>/status while it ran
+  // (sampled every 2 ms; the high-water mark only grows, so a late sample holds the
+  // earlier peaks). Not wait4's ru_maxrss: a child forked from a big test process
+  // inherits the parent's high-water mark through fork and exec.
+  long max_rss_kib = 0;
   std::string out;
   std::string err;
 };
