@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -115,7 +114,11 @@ ChildResult Child::wait() {
   int status = 0;
   rusage usage{};
   for (;;) {
-    r.max_rss_kib = std::max(r.max_rss_kib, high_water_kib(m_pid));
+    // The last sample counts: the first ones may come before exec, from the copy of
+    // this process; after exec the mark starts again and only grows.
+    if (const long hwm = high_water_kib(m_pid); hwm > 0) {
+      r.max_rss_kib = hwm;
+    }
     const pid_t got = ::wait4(m_pid, &status, WNOHANG, &usage);
     if (got == m_pid) {
       break;

@@ -24,8 +24,8 @@ struct ChildResult {
   int signal = 0;         // the signal that killed it, 0 if none
   bool timed_out = false; // killed after ChildOptions::timeout
   // Peak resident set size: the last VmHWM read from /proc/<pid>/status while it ran
-  // (sampled every 2 ms; the high-water mark only grows, so a late sample holds the
-  // earlier peaks). Not wait4's ru_maxrss: a child forked from a big test process
+  // (sampled every 2 ms; after exec the high-water mark only grows, so the last
+  // sample holds the earlier peaks). Not wait4's ru_maxrss: a child forked from a big test process
   // inherits the parent's high-water mark through fork and exec.
   long max_rss_kib = 0;
   std::string out;
