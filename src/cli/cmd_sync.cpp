@@ -11,6 +11,7 @@
 #include <uidsync/util/lock.hpp>
 #include <uidsync/util/log.hpp>
 #include <uidsync/util/process.hpp>
+#include <uidsync/util/printable.hpp>
 
 #include <unistd.h>
 
@@ -192,7 +193,7 @@ void print_account(const Context& ctx, const SyncOptions& options, const Account
   }
   if (ctx.options.verbosity >= 0) {
     for (const auto& w : r.warnings) {
-      ctx.err << "uidsync: " << prefix << w << '\n';
+      ctx.err << "uidsync: " << util::printable(prefix + w) << '\n';
     }
   }
   if (ctx.options.json) {

@@ -8,6 +8,8 @@
 
 #include <toml++/toml.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -66,6 +68,7 @@ constexpr std::array k_account_keys{
     KeySpec{"auth", Type::string, false, "\"auto\""},
     KeySpec{"oauth2_token_cmd", Type::command, false, "[\"oama\", \"access\", \"me@example.org\"]"},
     KeySpec{"proxy", Type::string, false, "\"socks5h://127.0.0.1:9050\""},
+    KeySpec{"bind_address", Type::string, false, "\"192.0.2.10\""},
     KeySpec{"maildir", Type::string, true, "\"~/Mail/work\""},
     KeySpec{"layout", Type::string, false, "\"fs\""},
     KeySpec{"folders", Type::strings, false, "[\"*\", \"!Trash\"]"},
@@ -658,6 +661,17 @@ void read_connection(Checker& check, const toml::table& table, const std::string
                   "\"" + account.proxy +
                       "\" is not a proxy URL; write socks5h://HOST:PORT, socks5://, socks4://, "
                       "http:// or https://");
+    }
+  }
+  if (const toml::node* node = table.get("bind_address"); node != nullptr && node->is_string()) {
+    account.bind_address = node_string(table, "bind_address");
+    in6_addr parsed{};
+    if (::inet_pton(AF_INET, account.bind_address.c_str(), &parsed) != 1 &&
+        ::inet_pton(AF_INET6, account.bind_address.c_str(), &parsed) != 1) {
+      check.error(node->source(), prefix + "bind_address",
+                  "\"" + account.bind_address +
+                      "\" is not an IP address; write the local IPv4 or IPv6 address to connect "
+                      "from, such as \"192.0.2.10\"");
     }
   }
   if (const auto t = read_int(check, table, "timeout", prefix, 1, 3600)) {

@@ -3,6 +3,10 @@
 #include <uidsync/cli/connect.hpp>
 #include <uidsync/cli/secrets.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace uidsync::cli {
 
 namespace {
@@ -52,6 +56,7 @@ net::ConnectOptions connect_options(const core::Account& account) {
   o.user = account.user;
   o.auth = mechanism(account.auth);
   o.proxy = account.proxy;
+  o.interface = account.bind_address.empty() ? "" : "host!" + account.bind_address;
   o.connect_timeout = account.timeout;
   o.io_timeout = account.timeout;
   return o;
@@ -98,6 +103,16 @@ core::Result<std::vector<imap::MailboxList>> list_folders(imap::Session& session
 core::Result<std::unique_ptr<TraceOutput>> open_trace(const std::filesystem::path& path) {
   if (path.empty()) {
     return std::unique_ptr<TraceOutput>();
+  }
+  // The transcript holds headers and server data: private (0600) whatever the umask,
+  // also when an older, readable file is overwritten. Devices and pipes are left alone.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      (void)::fchmod(fd, 0600);
+    }
+    ::close(fd);
   }
   auto out = std::make_unique<TraceOutput>(path);
   if (!out->file) {

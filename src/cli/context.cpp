@@ -4,6 +4,7 @@
 #include <uidsync/cli/config_file.hpp>
 #include <uidsync/core/exit_code.hpp>
 #include <uidsync/core/paths.hpp>
+#include <uidsync/util/printable.hpp>
 
 #include <ostream>
 
@@ -22,7 +23,8 @@ void Context::report(const core::Error& error) const {
   std::string_view message = error.message;
   while (!message.empty()) {
     const auto end = message.find('\n');
-    err << "uidsync: " << message.substr(0, end) << '\n';
+    // Messages quote server text (folder names, BYE texts): never raw to a terminal.
+    err << "uidsync: " << util::printable(message.substr(0, end)) << '\n';
     message = end == std::string_view::npos ? std::string_view{} : message.substr(end + 1);
   }
   if (!error.hint.empty()) {

@@ -74,10 +74,20 @@ Result<std::filesystem::path> state_dir(const Config& config) {
   return base / "uidsync";
 }
 
+std::error_code create_private_dirs(const std::filesystem::path& dir) {
+  std::filesystem::path path;
+  for (const auto& part : dir) {
+    path /= part;
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return {errno, std::generic_category()};
+    }
+  }
+  return {};
+}
+
 Result<std::filesystem::path> ensure_private_dir(const std::filesystem::path& dir) {
-  std::error_code ec;
   if (dir.has_parent_path()) {
-    std::filesystem::create_directories(dir.parent_path(), ec);
+    const std::error_code ec = create_private_dirs(dir.parent_path());
     if (ec) {
       return fail(Scope::fatal,
                   "cannot create directory " + dir.parent_path().string() + ": " + ec.message(),

@@ -3,6 +3,7 @@
 // flag renames, expunge, tmp/ cleaning.
 #include "crash_hook.hpp"
 
+#include <uidsync/core/paths.hpp>
 #include <uidsync/maildir/folder.hpp>
 #include <uidsync/maildir/name.hpp>
 
@@ -143,8 +144,7 @@ core::Result<Folder> Folder::open(const fs::path& root, const fs::path& dir, boo
         "this is a bug in the folder mapping; please report it");
   }
   if (create) {
-    std::error_code ec;
-    fs::create_directories(norm_root, ec);
+    const std::error_code ec = core::create_private_dirs(norm_root);
     if (ec) {
       return io_error("cannot create the Maildir root", norm_root, ec.value(),
                       core::Scope::account);

@@ -181,6 +181,9 @@ struct CurlTransport::Impl {
       self.m_greeting = line;
     }
     std::string_view rest(line);
+    if (starts_with_ci(rest, "* BYE")) {
+      self.m_bye = rest.size() > 6 ? std::string(rest.substr(6)) : std::string("(no text)");
+    }
     const auto cap = rest.find("CAPABILITY ");
     if (starts_with_ci(rest, "* CAPABILITY ")) {
       self.m_capabilities = std::string(rest.substr(13));
@@ -455,6 +458,15 @@ core::Result<std::unique_ptr<CurlTransport>> CurlTransport::connect(const Connec
     util::logger("net")->debug("connect to {} failed after {} ms: curl error {} ({})", peer,
                                elapsed.count(), static_cast<int>(rc), detail);
     const std::string via = o.proxy.empty() ? "" : " through proxy " + without_userinfo(o.proxy);
+    if (!self->m_bye.empty() && rc != CURLE_OPERATION_TIMEDOUT) {
+      // libcurl reports a BYE in the greeting or the login as "unexpected response"
+      // (curl error 8) or a read failure (56); the server's own words say more.
+      return core::fail(core::Scope::account,
+                        "server " + peer + via + " ended the session before the login finished: BYE " +
+                            self->m_bye,
+                        "the server refuses sessions now (maintenance, overload, too many "
+                        "connections); retry later, or ask its operator");
+    }
     switch (rc) {
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_PROXY:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The account runner: folder list, local-only folders, and the connection pool.
+#include <uidsync/core/paths.hpp>
 #include <uidsync/imap/command.hpp>
 #include <uidsync/imap/trace.hpp>
 #include <uidsync/maildir/folder.hpp>
@@ -369,8 +370,11 @@ void Runner::work(std::unique_ptr<Connection> connection) {
         break;
       }
       ++result.reconnects;
-      log->warn("account {}: folder {}: {}; reconnecting ({} of {})", m_account.name, target.name,
-                done.error().message, result.reconnects, m_options.max_reconnects);
+      // Only fruitless attempts count against the limit, so say which count this is
+      // (a bare "N of M" read "3 of 2" after an attempt that made progress).
+      log->warn("account {}: folder {}: {}; reconnecting ({} of {} without progress, {} in all)",
+                m_account.name, target.name, done.error().message, fruitless,
+                m_options.max_reconnects, result.reconnects);
     }
     finish(*index);
   }
@@ -399,8 +403,7 @@ core::Result<void> Runner::sync_one(Connection& connection, state::Db& db, const
     return {};
   }
   if (!m_options.dry_run) {
-    std::error_code ec;
-    fs::create_directories(m_account.maildir, ec);
+    (void)core::create_private_dirs(m_account.maildir); // Folder::open reports a failure
   }
   auto folder = maildir::Folder::open(m_account.maildir, *path, !m_options.dry_run);
   UIDSYNC_TRY(folder);

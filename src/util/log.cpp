@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <uidsync/util/log.hpp>
+#include <uidsync/util/printable.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -15,11 +16,33 @@ namespace {
 std::mutex g_mutex;
 spdlog::level::level_enum g_level = spdlog::level::warn;
 
+// Passes each message through printable() before the wrapped sink: log messages
+// quote server text (alerts, BYE texts, rejected lines), which must not reach the
+// terminal as control characters or invalid UTF-8.
+class PrintableSink final : public spdlog::sinks::sink {
+public:
+  explicit PrintableSink(spdlog::sink_ptr inner) : m_inner(std::move(inner)) {}
+  void log(const spdlog::details::log_msg& msg) override {
+    const std::string text = printable(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(text.data(), text.size());
+    m_inner->log(copy);
+  }
+  void flush() override { m_inner->flush(); }
+  void set_pattern(const std::string& pattern) override { m_inner->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    m_inner->set_formatter(std::move(formatter));
+  }
+
+private:
+  spdlog::sink_ptr m_inner;
+};
+
 spdlog::sink_ptr stderr_sink() {
   static auto sink = [] {
     const bool colour = use_colour(::isatty(STDERR_FILENO) == 1, std::getenv("NO_COLOR"));
-    return std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
-        colour ? spdlog::color_mode::always : spdlog::color_mode::never);
+    return std::make_shared<PrintableSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+        colour ? spdlog::color_mode::always : spdlog::color_mode::never));
   }();
   return sink;
 }

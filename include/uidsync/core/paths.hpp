@@ -5,6 +5,7 @@
 #include <uidsync/core/error.hpp>
 
 #include <filesystem>
+#include <system_error>
 #include <string_view>
 
 namespace uidsync::core {
@@ -26,10 +27,15 @@ Result<std::filesystem::path> default_config_file();
 // ($XDG_STATE_HOME defaults to ~/.local/state). Does not create it.
 Result<std::filesystem::path> state_dir(const Config& config);
 
-// Creates `dir` and its missing parents, the last with mode 0700, and tightens an
+// Creates `dir` and its missing parents, all with mode 0700, and tightens an
 // existing `dir` that group or others can read to 0700 (it holds mail state and
 // quarantine evidence). Fails (fatal) naming the directory.
 Result<std::filesystem::path> ensure_private_dir(const std::filesystem::path& dir);
+
+// Creates `dir` and each missing parent with mode 0700 (mail and state are private
+// whatever the umask); existing directories are left as they are. Returns the error
+// of the first mkdir that failed (not EEXIST), or an empty error_code.
+std::error_code create_private_dirs(const std::filesystem::path& dir);
 
 // The lock file of `account` inside `state`: <state>/<account>.lock.
 std::filesystem::path lock_file(const std::filesystem::path& state, std::string_view account);

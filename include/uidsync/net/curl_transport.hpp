@@ -128,6 +128,7 @@ private:
   std::string m_expected_fingerprint; // normalised hex; empty: no pin
   bool m_fingerprint_mismatch = false;
   std::string m_last_refusal; // the server's NO/BAD text, or a decoded SASL error
+  std::string m_bye;          // the text of a BYE seen before the login finished
   std::function<void(std::string_view)> m_on_server_line;
   std::string m_header_partial;
 };
