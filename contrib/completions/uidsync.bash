@@ -19,7 +19,7 @@ _uidsync() {
   local cur prev words cword
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD - 1]}"
-  local global_opts="-h --help --version -c --config -v --verbose -q --quiet --json"
+  local global_opts="-h --help --version -c --config -v --verbose -q --quiet --json --color"
   local commands="sync folders status quarantine doctor check-config"
 
   case "$prev" in
@@ -29,6 +29,10 @@ _uidsync() {
       ;;
     -c | --config | --trace)
       COMPREPLY=($(compgen -f -- "$cur"))
+      return
+      ;;
+    --color)
+      COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
       return
       ;;
     -j | --jobs)

@@ -13,7 +13,6 @@ namespace uidsync::cli {
 
 namespace {
 
-
 // Where the secret comes from, without the secret: "password_cmd", "netrc
 // (/home/u/.netrc)", "oauth2_token_cmd" ... The command itself is not shown: users
 // do write secrets into commands ("echo hunter2").
@@ -59,7 +58,8 @@ void print_text(std::ostream& out, const core::Config& config) {
 }
 
 void print_json(std::ostream& out, const core::Config& config) {
-  out << "{\"config\": " << json_string(config.source.string()) << ", \"accounts\": [";
+  out << json_document_start() << "\"config\": " << json_string(config.source.string())
+      << ", \"accounts\": [";
   bool first = true;
   for (const auto& a : config.accounts) {
     out << (first ? "" : ", ") << "{\"name\": " << json_string(a.name)

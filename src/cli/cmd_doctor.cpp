@@ -456,8 +456,9 @@ void print_json(std::ostream& out, const Report& r) {
     }
     return "[" + s + "]";
   };
-  out << "{\"account\": " << json_string(r.account) << ", \"server\": " << json_string(r.peer)
-      << ", \"greeting\": " << json_string(r.greeting) << ", \"id\": " << json_string(r.id)
+  out << json_document_start() << "\"account\": " << json_string(r.account)
+      << ", \"server\": " << json_string(r.peer) << ", \"greeting\": " << json_string(r.greeting)
+      << ", \"id\": " << json_string(r.id)
       << ", \"tls\": {\"version\": " << json_string(r.tls.version)
       << ", \"subject\": " << json_string(r.tls.subject)
       << ", \"issuer\": " << json_string(r.tls.issuer)

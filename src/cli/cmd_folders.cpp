@@ -108,9 +108,10 @@ void print_mutt(std::ostream& out, const core::Account& account,
   out << '\n';
 }
 
+// One account's member of the "accounts" array of the --json document.
 void print_json(std::ostream& out, const core::Account& account,
                 const std::vector<FolderInfo>& folders) {
-  out << "{\"account\": " << json_string(account.name) << ", \"folders\": [";
+  out << "{\"name\": " << json_string(account.name) << ", \"folders\": [";
   for (std::size_t i = 0; i < folders.size(); ++i) {
     const auto& f = folders[i];
     out << (i == 0 ? "" : ", ") << "{\"name\": " << json_string(f.name) << ", \"attributes\": [";
@@ -121,7 +122,7 @@ void print_json(std::ostream& out, const core::Account& account,
         << ", \"maildir\": " << (f.path.empty() ? "null" : json_string(f.path))
         << ", \"error\": " << (f.error.empty() ? "null" : json_string(f.error)) << "}";
   }
-  out << "]}\n";
+  out << "]}";
 }
 
 } // namespace
@@ -138,6 +139,11 @@ int cmd_folders(const Context& ctx, const FoldersOptions& options) {
     return core::to_int(core::ExitCode::usage);
   }
   int rc = core::to_int(core::ExitCode::ok);
+  const bool json = ctx.options.json && !options.mutt;
+  bool first = true;
+  if (json) {
+    ctx.out << json_document_start() << "\"accounts\": [";
+  }
   for (const core::Account* account : accounts) {
     auto folders = account_folders(*account, *trace ? &(*trace)->trace : nullptr);
     if (!folders) {
@@ -149,11 +155,16 @@ int cmd_folders(const Context& ctx, const FoldersOptions& options) {
     }
     if (options.mutt) {
       print_mutt(ctx.out, *account, *folders);
-    } else if (ctx.options.json) {
+    } else if (json) {
+      ctx.out << (first ? "" : ", ");
       print_json(ctx.out, *account, *folders);
+      first = false;
     } else {
       print_text(ctx.out, *account, *folders);
     }
+  }
+  if (json) {
+    ctx.out << "]}\n";
   }
   return rc;
 }

@@ -149,13 +149,13 @@ public:
     }
     int rc = core::to_int(core::ExitCode::ok);
     if (m_options.action == Action::list && m_ctx.options.json) {
-      m_ctx.out << "[";
+      m_ctx.out << json_document_start() << "\"entries\": [";
     }
     for (const core::Account* account : loaded->accounts) {
       rc = std::max(rc, one_account(*account, *state_dir));
     }
     if (m_options.action == Action::list && m_ctx.options.json) {
-      m_ctx.out << "]\n";
+      m_ctx.out << "]}\n";
     }
     return rc;
   }

@@ -162,7 +162,7 @@ int cmd_status(const Context& ctx, const StatusOptions& options) {
     }
   }
   if (ctx.options.json) {
-    ctx.out << "{\"accounts\": [" << json << "]}\n";
+    ctx.out << json_document_start() << "\"accounts\": [" << json << "]}\n";
   }
   return rc;
 }

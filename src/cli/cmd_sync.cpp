@@ -4,6 +4,7 @@
 // runs post_sync_cmd, and picks the exit code.
 #include <uidsync/cli/commands.hpp>
 #include <uidsync/cli/connect.hpp>
+#include <uidsync/cli/progress.hpp>
 #include <uidsync/cli/sync_report.hpp>
 #include <uidsync/core/exit_code.hpp>
 #include <uidsync/core/paths.hpp>
@@ -12,8 +13,6 @@
 #include <uidsync/util/log.hpp>
 #include <uidsync/util/process.hpp>
 #include <uidsync/util/printable.hpp>
-
-#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -71,52 +70,51 @@ void print_summary(std::ostream& out, const std::string& account, const sync::St
   out << '\n';
 }
 
-// The live progress line of one account on a terminal: redrawn 5 times a second
-// on `err` by its own thread, erased when the object goes away. Only built when
-// stderr is a terminal and NO_COLOR is not set (no control sequences otherwise).
-class ProgressLine {
+// The progress display of one account (see progress.hpp): a thread reads the
+// counters 5 times a second and writes what the renderer makes of them on `err`;
+// the destructor writes the last reading and ends the display.
+class ProgressDisplay {
 public:
-  ProgressLine(std::ostream& err, std::string account, const sync::Progress& progress)
-      : m_err(err), m_account(std::move(account)), m_progress(progress),
-        m_thread([this] { draw_loop(); }) {}
-  ProgressLine(const ProgressLine&) = delete;
-  ProgressLine& operator=(const ProgressLine&) = delete;
-  ~ProgressLine() {
+  ProgressDisplay(std::ostream& err, const Display& display, std::string account,
+                  const sync::Progress& progress)
+      : m_err(err), m_renderer(display), m_account(std::move(account)), m_progress(progress),
+        m_start(std::chrono::steady_clock::now()), m_thread([this] { draw_loop(); }) {}
+  ProgressDisplay(const ProgressDisplay&) = delete;
+  ProgressDisplay& operator=(const ProgressDisplay&) = delete;
+  ~ProgressDisplay() {
     {
       std::lock_guard lock(m_mutex);
       m_stop = true;
     }
     m_wake.notify_all();
     m_thread.join();
-    m_err << "\r\x1b[K" << std::flush;
+    m_err << m_renderer.update(snapshot()) << m_renderer.finish() << std::flush;
   }
 
 private:
+  ProgressSnapshot snapshot() const {
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - m_start;
+    return {m_account,           m_progress.folders_done, m_progress.folders_total,
+            m_progress.messages, m_progress.bytes,        elapsed.count()};
+  }
+
   void draw_loop() {
-    const auto start = std::chrono::steady_clock::now();
     std::unique_lock lock(m_mutex);
     while (!m_wake.wait_for(lock, std::chrono::milliseconds(200), [this] { return m_stop; })) {
-      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-      m_err << "\r\x1b[K"
-            << progress_line(m_account, m_progress.folders_done, m_progress.folders_total,
-                             m_progress.messages, m_progress.bytes, elapsed.count())
-            << std::flush;
+      m_err << m_renderer.update(snapshot()) << std::flush;
     }
   }
 
   std::ostream& m_err;
+  ProgressRenderer m_renderer;
   std::string m_account;
   const sync::Progress& m_progress;
+  std::chrono::steady_clock::time_point m_start;
   std::mutex m_mutex;
   std::condition_variable m_wake;
   bool m_stop = false;
   std::thread m_thread; // last: started once the members it uses exist
 };
-
-bool show_progress(const Context& ctx) {
-  return ctx.options.verbosity >= 0 &&
-         util::use_colour(::isatty(STDERR_FILENO) == 1, std::getenv("NO_COLOR"));
-}
 
 // Runs the account's post_sync_cmd with UIDSYNC_ACCOUNT set. Returns why it failed,
 // or "" when it exited 0.
@@ -162,9 +160,11 @@ AccountReport sync_one_account(const Context& ctx, const SyncOptions& options,
   sync::Progress progress;
   ao.progress = &progress;
   {
-    std::unique_ptr<ProgressLine> line;
-    if (show_progress(ctx)) {
-      line = std::make_unique<ProgressLine>(ctx.err, account.name, progress);
+    std::unique_ptr<ProgressDisplay> display;
+    const Display decided =
+        decide_display(stderr_terminal(), ctx.options.colour, ctx.options.verbosity);
+    if (decided.mode != ProgressMode::none) {
+      display = std::make_unique<ProgressDisplay>(ctx.err, decided, account.name, progress);
     }
     report.result = sync::sync_account(account, ao);
   }

@@ -4,8 +4,13 @@
 
 #include <array>
 #include <cstdio>
+#include <string>
 
 namespace uidsync::cli {
+
+std::string json_document_start() {
+  return "{\"schema\": " + std::to_string(k_json_schema) + ", ";
+}
 
 std::string json_string(std::string_view text) {
   std::string out = "\"";

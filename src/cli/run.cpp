@@ -6,6 +6,7 @@
 #include <uidsync/cli/run.hpp>
 #include <uidsync/core/exit_code.hpp>
 #include <uidsync/util/log.hpp>
+#include <uidsync/util/log_colour.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -22,6 +23,7 @@ struct Parsed {
   GlobalOptions global;
   bool quiet = false;
   std::string config_file;
+  std::string colour = "auto";
   SyncOptions sync;
   FoldersOptions folders;
   StatusOptions status;
@@ -77,7 +79,11 @@ Commands build(CLI::App& app, Parsed& p) {
                  "Config file (default: $XDG_CONFIG_HOME/uidsync/config.toml)");
   app.add_flag("-v,--verbose", p.global.verbosity, "More log output (repeat: -vv, -vvv)");
   app.add_flag("-q,--quiet", p.quiet, "Only errors");
-  app.add_flag("--json", p.global.json, "Machine-readable output");
+  app.add_flag("--json", p.global.json, "Machine-readable output (schema: docs/json.md)");
+  app.add_option("--color", p.colour,
+                 "Colour on stderr: auto (default; off with NO_COLOR), "
+                 "always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
 
   Commands c;
   c.sync = app.add_subcommand("sync", "Synchronize accounts (all when none is named)");
@@ -115,6 +121,9 @@ int dispatch(const Commands& c, Parsed& p, std::ostream& out, std::ostream& err)
     p.global.verbosity = -1;
   }
   util::set_verbosity(p.global.verbosity);
+  p.global.colour = parse_colour_choice(p.colour).value_or(ColourChoice::automatic);
+  util::set_log_colour(
+      decide_display(stderr_terminal(), p.global.colour, p.global.verbosity).colour);
   const Context ctx{p.global, out, err};
   if (c.sync->parsed()) {
     return cmd_sync(ctx, p.sync);

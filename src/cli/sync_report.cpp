@@ -99,7 +99,8 @@ std::string sync_json(const std::vector<AccountReport>& accounts, int exit_code)
   for (const auto& a : accounts) {
     items += (items.empty() ? "" : ", ") + account_json(a);
   }
-  return fmt::format("{{\"accounts\": [{}], \"exit_code\": {}}}", items, exit_code);
+  return fmt::format("{}\"accounts\": [{}], \"exit_code\": {}}}", json_document_start(), items,
+                     exit_code);
 }
 
 std::string human_bytes(std::uint64_t bytes) {

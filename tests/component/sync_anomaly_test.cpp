@@ -6,6 +6,7 @@
 // own counters.
 #include "support/dovecot.hpp"
 #include "support/fake_imap_server.hpp"
+#include "support/sync_cli.hpp"
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
 
@@ -26,20 +27,6 @@ namespace {
 constexpr int k_attention = 3;
 
 namespace fs = std::filesystem;
-
-// file name ("cur/…" or "new/…") -> content, of one local folder.
-std::map<std::string, std::string> local_files(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const char* sub : {"cur", "new"}) {
-    if (!fs::is_directory(dir / sub)) {
-      continue;
-    }
-    for (const auto& e : fs::directory_iterator(dir / sub)) {
-      out[std::string(sub) + "/" + e.path().filename().string()] = read_file(e.path());
-    }
-  }
-  return out;
-}
 
 // "kind:uid:open|resolved" for each anomaly of `folder`, in record order.
 std::vector<std::string> anomalies(const fs::path& db_path, const std::string& folder) {
@@ -77,9 +64,8 @@ public:
                    "\"\n");
   }
 
-  CommandResult uidsync(std::vector<std::string> args) {
-    args.insert(args.begin(), {UIDSYNC_BINARY, "-c", (m_dir / "config.toml").string()});
-    return run_command(args);
+  CommandResult uidsync(const std::vector<std::string>& args) {
+    return uidsync_command(m_dir, args);
   }
   CommandResult sync(const std::string& folder) { return uidsync({"sync", "-v", "-f", folder}); }
   std::map<std::string, std::string> files(const std::string& folder) {
@@ -314,7 +300,8 @@ const std::vector<DoctorRow> k_doctor_rows = {
       "Transcript (passwords removed): "}},
     {"Json",
      {"--json"},
-     {"{\"account\": \"demo\"", "\"uid\": 15541, \"quarantined\": true, \"exchange_stub\": true",
+     {"{\"schema\": 1, \"account\": \"demo\"",
+      "\"uid\": 15541, \"quarantined\": true, \"exchange_stub\": true",
       "\"summary\": [\"The server lists message UID 15541 in INBOX but returns no data for it",
       "\"transcript\": \""}},
 };

@@ -3,6 +3,7 @@
 // re-paired without downloading a body, deleting or duplicating anything, and
 // `uidsync doctor` gives a clean report with the TLS details.
 #include "support/dovecot.hpp"
+#include "support/sync_cli.hpp"
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
 
@@ -24,22 +25,6 @@ constexpr int k_attention = 3;
 
 namespace fs = std::filesystem;
 
-std::string message(const std::string& id) {
-  return "From: a@example.org\nSubject: " + id + "\nMessage-ID: <" + id +
-         "@example.org>\n\nhello from " + id + "\n";
-}
-
-// name ("cur/…", "new/…") -> content.
-std::map<std::string, std::string> local_files(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const char* sub : {"cur", "new"}) {
-    for (const auto& e : fs::directory_iterator(dir / sub)) {
-      out[std::string(sub) + "/" + e.path().filename().string()] = read_file(e.path());
-    }
-  }
-  return out;
-}
-
 class AnomalyDovecot : public DovecotSuite {
 protected:
   void SetUp() override {
@@ -47,14 +32,12 @@ protected:
     s_dovecot->write_config(m_dir, "demo", "");
   }
 
-  CommandResult uidsync(std::vector<std::string> args) {
-    args.insert(args.begin(), {UIDSYNC_BINARY, "-c", (m_dir / "config.toml").string()});
-    return run_command(args);
+  CommandResult uidsync(const std::vector<std::string>& args) {
+    return uidsync_command(m_dir, args);
   }
 
-  std::string doveadm(std::vector<std::string> args, std::size_t words) {
-    args.insert(args.begin() + static_cast<std::ptrdiff_t>(words), {"-u", s_dovecot->user()});
-    return s_dovecot->doveadm(args);
+  std::string doveadm(const std::vector<std::string>& args) {
+    return doveadm_as_user(*s_dovecot, args);
   }
 
   TempDir m_temp;
@@ -69,7 +52,7 @@ TEST_F(AnomalyDovecot, ChangedUidvalidityIsRepairedWithoutDownloads) {
   const auto before = local_files(dir);
   ASSERT_EQ(before.size(), 3u);
 
-  doveadm({"mailbox", "update", "--uid-validity", "4242", "Reval"}, 2);
+  doveadm({"mailbox", "update", "--uid-validity", "4242", "Reval"});
   s_dovecot->fill("RevalOther", {message("o2")});
   const auto trace = m_dir / "trace.txt";
   const auto r = uidsync({"sync", "-v", "-f", "Reval*", "--trace", trace.string()});
@@ -102,8 +85,8 @@ TEST_F(AnomalyDovecot, ChangedUidvalidityNeverDeletesWhatNoLongerMatches) {
   const auto before = local_files(dir);
   ASSERT_EQ(before.size(), 2u);
 
-  doveadm({"mailbox", "update", "--uid-validity", "777", "Reval2"}, 2);
-  doveadm({"expunge", "mailbox", "Reval2", "uid", "1"}, 1);
+  doveadm({"mailbox", "update", "--uid-validity", "777", "Reval2"});
+  doveadm({"expunge", "mailbox", "Reval2", "uid", "1"});
   const auto r = uidsync({"sync", "-v", "-f", "Reval2"});
   ASSERT_EQ(r.status, k_attention) << r.output;
   EXPECT_NE(r.output.find("1 message(s) re-paired without download, 0 new on the server, 1 "

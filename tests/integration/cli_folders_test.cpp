@@ -2,6 +2,7 @@
 // `uidsync folders` against a real Dovecot: the folder list, the Maildir each maps
 // to (non-ASCII names decoded), --json, and a --trace transcript without secrets.
 #include "support/dovecot.hpp"
+#include "support/sync_cli.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -26,9 +27,8 @@ protected:
     s_dovecot->write_config(m_dir, "demo", "");
   }
 
-  CommandResult uidsync(std::vector<std::string> args) {
-    args.insert(args.begin(), {UIDSYNC_BINARY, "-c", (m_dir / "config.toml").string()});
-    return run_command(args);
+  CommandResult uidsync(const std::vector<std::string>& args) {
+    return uidsync_command(m_dir, args);
   }
 
   TempDir m_temp;
@@ -55,7 +55,9 @@ TEST_F(CliFolders, ListsFoldersAndTheirMaildirs) {
 TEST_F(CliFolders, JsonOutput) {
   const auto r = uidsync({"--json", "folders", "demo"});
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(r.output.rfind("{\"account\": \"demo\", \"folders\": [", 0), 0u) << r.output;
+  EXPECT_EQ(r.output.rfind("{\"schema\": 1, \"accounts\": [{\"name\": \"demo\", \"folders\": [", 0),
+            0u)
+      << r.output;
   EXPECT_NE(r.output.find("{\"name\": \"Reisepläne\", \"attributes\": ["), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("\"maildir\": \"" + (m_dir / "Mail" / "Lists" / "dev").string() + "\""),

@@ -4,6 +4,7 @@
 // without UIDPLUS, and its refusals), and exit code 3 for a run that quarantines.
 #include "support/dovecot.hpp"
 #include "support/fake_imap_server.hpp"
+#include "support/json_shape.hpp"
 #include "support/sync_harness.hpp"
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
@@ -93,6 +94,11 @@ TEST(CliQuarantine, ListsShowsRetriesAndForgets) {
   const auto json = uidsync({"--json", "quarantine", "list", "fake"});
   EXPECT_TRUE(contains(json.output, "\"uid\": 4, \"uidvalidity\": 5, \"reason\": \"refused\""))
       << json.output;
+  const auto differences =
+      shape_differences(documented_fields(fs::path(UIDSYNC_SOURCE_DIR) / "docs" / "json.md",
+                                          "`uidsync quarantine list --json`"),
+                        json_shape(json.output));
+  EXPECT_TRUE(differences.empty()) << differences.front() << "\n" << json.output;
 
   const auto show = uidsync({"quarantine", "show", "fake", "INBOX", "4"});
   ASSERT_EQ(show.status, 0) << show.output;

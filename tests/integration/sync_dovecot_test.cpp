@@ -37,11 +37,7 @@ protected:
 
   // `args` starts with the doveadm command ("fetch", "flags add"); "-u USER" follows it.
   std::string doveadm(const std::vector<std::string>& args) {
-    const std::size_t words = args.front() == "flags" || args.front() == "mailbox" ? 2 : 1;
-    std::vector<std::string> full(args.begin(), args.begin() + words);
-    full.insert(full.end(), {"-u", s_dovecot->user()});
-    full.insert(full.end(), args.begin() + words, args.end());
-    return s_dovecot->doveadm(full);
+    return doveadm_as_user(*s_dovecot, args);
   }
 
   TempDir m_temp;

@@ -4,6 +4,7 @@
 // changes, expunges and new mail, local changes going up, held deletions) gives the
 // same Maildir both ways, and the QRESYNC no-op costs one SELECT and no UID FETCH.
 #include "support/dovecot.hpp"
+#include "support/sync_cli.hpp"
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
 
@@ -21,22 +22,6 @@ namespace uidsync::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string crlf(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == '\n') {
-      out += '\r';
-    }
-    out += c;
-  }
-  return out;
-}
-
-std::string message(const std::string& id) {
-  return "From: a@example.org\nSubject: " + id + "\nMessage-ID: <" + id +
-         "@example.org>\n\nhello from " + id + "\n";
-}
 
 // Message id -> "<content> flags=<maildir flags>" of one local folder, so two
 // Maildirs compare equal when they hold the same messages with the same flags.
@@ -107,11 +92,7 @@ protected:
 
   // `args` starts with the doveadm command ("expunge", "flags add"); "-u USER" follows it.
   std::string doveadm(const std::vector<std::string>& args) {
-    const std::size_t words = args.front() == "flags" ? 2 : 1;
-    std::vector<std::string> full(args.begin(), args.begin() + words);
-    full.insert(full.end(), {"-u", m_server->user()});
-    full.insert(full.end(), args.begin() + words, args.end());
-    return m_server->doveadm(full);
+    return doveadm_as_user(*m_server, args);
   }
 
   // The folder's stored HIGHESTMODSEQ.

@@ -40,6 +40,7 @@ check "uidsync -c $dir/config.toml quarantine retry --a" "--account --all"
 check "uidsync -c $dir/config.toml quarantine list -a " "home.box work"
 check "uidsync -c $dir/config.toml doctor w" "work"
 check "uidsync sync -j 1" "1 10 11 12 13 14 15 16"
+check "uidsync --color " "always auto never"
 
 # zsh: the function parses and loads through compinit, and lists the accounts.
 if ! command -v zsh >/dev/null; then

@@ -66,4 +66,15 @@ util::ProcessResult run_uidsync(const fs::path& dir, const std::vector<std::stri
   return result ? *result : util::ProcessResult{-1, false, "", result.error()};
 }
 
+CommandResult uidsync_command(const fs::path& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {UIDSYNC_BINARY, "-c", (dir / "config.toml").string()});
+  return run_command(args);
+}
+
+std::string doveadm_as_user(Dovecot& dovecot, std::vector<std::string> args) {
+  const std::size_t words = args.front() == "flags" || args.front() == "mailbox" ? 2 : 1;
+  args.insert(args.begin() + static_cast<std::ptrdiff_t>(words), {"-u", dovecot.user()});
+  return dovecot.doveadm(args);
+}
+
 } // namespace uidsync::test

@@ -40,4 +40,13 @@ void write_sync_config(const std::filesystem::path& dir, const Dovecot& dovecot,
 util::ProcessResult run_uidsync(const std::filesystem::path& dir,
                                 const std::vector<std::string>& args);
 
+// Runs `uidsync -c <dir>/config.toml <args…>` with stdout and stderr together, in
+// the order written.
+CommandResult uidsync_command(const std::filesystem::path& dir, std::vector<std::string> args);
+
+// Runs `doveadm` on `dovecot` as its test user: "-u USER" goes after the command,
+// two words for "flags …" and "mailbox …" ("flags add"), one otherwise ("fetch",
+// "expunge"). Returns its output; throws std::runtime_error when doveadm fails.
+std::string doveadm_as_user(Dovecot& dovecot, std::vector<std::string> args);
+
 } // namespace uidsync::test

@@ -202,7 +202,7 @@ const RunRow k_run_rows[] = {
      {},
      {"-c", "{dir}/config.toml", "status", "--json", "home"},
      0,
-     {"{\"accounts\": [{\"name\": \"home\", \"synced\": false, \"folders\": [], "},
+     {"{\"schema\": 1, \"accounts\": [{\"name\": \"home\", \"synced\": false, \"folders\": [], "},
      {}},
     {"doctor_reaches_the_account",
      {"HOME={dir}"},
@@ -255,7 +255,8 @@ const RunRow k_run_rows[] = {
      {},
      {"check-config", "--json", "-c", "{dir}/config.toml"},
      0,
-     {"{\"config\": \"{dir}/config.toml\", \"accounts\": [{\"name\": \"work\", \"host\": "
+     {"{\"schema\": 1, \"config\": \"{dir}/config.toml\", \"accounts\": [{\"name\": "
+      "\"work\", \"host\": "
       "\"imap.example.org\", \"port\": 993, \"tls\": \"implicit\", \"user\": \"me@example.org\", "
       "\"auth\": \"auto\", \"password\": {\"source\": \"password_cmd\", \"secret\": \"********\"}, "
       "\"maildir\": \"/srv/mail/work\", \"layout\": \"fs\", \"folders\": [\"*\", \"!Trash\"], "

@@ -165,17 +165,19 @@ AccountReport broken() {
 }
 
 const std::vector<JsonRow> k_json_rows{
-    {"no_accounts", {}, 0, "{\"accounts\": [], \"exit_code\": 0}"},
+    {"no_accounts", {}, 0, "{\"schema\": 1, \"accounts\": [], \"exit_code\": 0}"},
     {"one_empty_account",
      {account("a", {})},
      0,
-     "{\"accounts\": [{\"name\": \"a\", \"ok\": true, \"error\": null, \"warnings\": [], "
+     "{\"schema\": 1, \"accounts\": [{\"name\": \"a\", \"ok\": true, \"error\": null, "
+     "\"warnings\": [], "
      "\"connections\": 0, \"folders\": [], \"totals\": {" +
          k_zero_stats + "}, \"post_sync_cmd_error\": null, \"exit_code\": 0}], \"exit_code\": 0}"},
     {"every_field_in_its_place",
      {every_field()},
      3,
-     "{\"accounts\": [{\"name\": \"all\", \"ok\": true, \"error\": null, \"warnings\": "
+     "{\"schema\": 1, \"accounts\": [{\"name\": \"all\", \"ok\": true, \"error\": null, "
+     "\"warnings\": "
      "[\"folder \\\"Old\\\" was deleted on the server\"], \"connections\": 3, \"folders\": "
      "[{\"name\": \"Sent\", \"special_use\": [\"\\\\Sent\"], \"created_on_server\": true, "
      "\"reconnects\": 1, \"fetched\": 1, \"adopted\": 2, \"appended\": 3, \"flags_local\": 4, "
@@ -189,7 +191,8 @@ const std::vector<JsonRow> k_json_rows{
     {"errors_are_quoted_strings",
      {broken()},
      1,
-     "{\"accounts\": [{\"name\": \"bad\", \"ok\": false, \"error\": \"lost \\\"it\\\"\", "
+     "{\"schema\": 1, \"accounts\": [{\"name\": \"bad\", \"ok\": false, \"error\": \"lost "
+     "\\\"it\\\"\", "
      "\"warnings\": [], \"connections\": 0, \"folders\": [{\"name\": \"INBOX\", \"special_use\": "
      "[], \"created_on_server\": false, \"reconnects\": 0, " +
          k_zero_stats + ", \"error\": \"folder INBOX: NO (try again)\"}], \"totals\": {" +

@@ -4,6 +4,7 @@
 // Commands print results to Context::out and problems to Context::err.
 #pragma once
 
+#include <uidsync/cli/progress.hpp>
 #include <uidsync/core/config.hpp>
 #include <uidsync/core/error.hpp>
 
@@ -15,9 +16,10 @@
 namespace uidsync::cli {
 
 struct GlobalOptions {
-  std::filesystem::path config_file; // -c; empty: the XDG default
-  int verbosity = 0;                 // -q = -1, -v = 1, -vv = 2, -vvv = 3
-  bool json = false;                 // --json: machine-readable output
+  std::filesystem::path config_file;             // -c; empty: the XDG default
+  int verbosity = 0;                             // -q = -1, -v = 1, -vv = 2, -vvv = 3
+  bool json = false;                             // --json: machine-readable output
+  ColourChoice colour = ColourChoice::automatic; // --color
 };
 
 struct Context {
@@ -97,6 +99,14 @@ core::Result<std::vector<const core::Account*>>
 select_accounts(const core::Config& config, const std::vector<std::string>& names);
 
 std::string_view to_string(QuarantineOptions::Action action);
+
+// The version of every --json document, its first member `"schema": 1`. Adding a
+// field keeps the number; removing or renaming one, or changing its type or
+// meaning, bumps it. docs/json.md documents every document of this version.
+inline constexpr int k_json_schema = 1;
+
+// The start of a --json document: `{"schema": 1, ` (the members follow).
+std::string json_document_start();
 
 // `text` as a JSON string literal, quotes included (control characters escaped).
 std::string json_string(std::string_view text);
