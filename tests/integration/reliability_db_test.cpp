@@ -181,7 +181,7 @@ INSTANTIATE_TEST_SUITE_P(
               "move it aside"},
         DbRow{"empty", "DbEmpty", Damage::empty, core::ExitCode::failed, "db", "move it aside"},
         DbRow{"sqlite_write_lock", "DbLocked", Damage::sqlite_write_lock, core::ExitCode::failed,
-              "db", "locked"},
+              "db", "close the other program"},
         DbRow{"account_lock", "DbAccountLock", Damage::account_lock, core::ExitCode::tempfail,
               "lock", "pid"}),
     RowName{});

@@ -67,9 +67,10 @@ protected:
     }
   }
 
-  // A delay drawn in [0, `span`).
+  // A delay drawn in [1, `span`] milliseconds.
   milliseconds draw(milliseconds span) {
-    return milliseconds(std::uniform_int_distribution<long>(0, std::max<long>(span.count(), 2) - 1)(m_rng));
+    return milliseconds(
+        std::uniform_int_distribution<long>(1, std::max<long>(span.count(), 1))(m_rng));
   }
 
   // Runs a sync killed after `delay`; it must either die from SIGKILL or finish with 0.
