@@ -4,6 +4,7 @@
 // documented rebuild path (move the DB aside, sync again) re-pairs the Maildir by
 // its ,U= names without downloading a body again and without duplicates.
 #include "support/reliability.hpp"
+#include "support/sync_cli.hpp"
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
 

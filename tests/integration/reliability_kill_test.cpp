@@ -195,10 +195,14 @@ TEST_P(ReliabilityKill, NormalRunAfterKillLeavesExactMirror) {
   EXPECT_GE(killed, 1) << "no kill landed inside a run";
 }
 
+// One ctest test each, so that they run in parallel.
 INSTANTIATE_TEST_SUITE_P(
-    Scenarios, ReliabilityKill,
-    ::testing::Values(KillRow{"initial_sync", Scenario::initial_sync, "KillInit", 4, 1000, 10000},
-                      KillRow{"two_way", Scenario::two_way, "KillTwoWay", 2, 300, 2000}),
+    InitialSync, ReliabilityKill,
+    ::testing::Values(KillRow{"initial_sync", Scenario::initial_sync, "KillInit", 4, 1000, 10000}),
+    RowName{});
+INSTANTIATE_TEST_SUITE_P(
+    TwoWay, ReliabilityKill,
+    ::testing::Values(KillRow{"two_way", Scenario::two_way, "KillTwoWay", 2, 300, 2000}),
     RowName{});
 
 } // namespace
