@@ -13,6 +13,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -127,14 +128,18 @@ protected:
       for (std::size_t i = 5; i < 8; ++i) { // local deletion
         fs::remove(files[i]);
       }
+      std::map<bool, std::string> uids; // currently flagged? -> UID set to toggle
       for (std::size_t i = 8; i < 13; ++i) { // server flag change
         const auto name = files[i].filename().string();
         const auto u = name.find(",U=") + 3;
         const auto uid = name.substr(u, name.find_first_not_of("0123456789", u) - u);
         const auto info = name.find(":2,");
         const bool flagged = info != std::string::npos && name.find('F', info) != std::string::npos;
+        uids[flagged] += (uids[flagged].empty() ? "" : ",") + uid;
+      }
+      for (const auto& [flagged, set] : uids) {
         s_dovecot->doveadm({"flags", flagged ? "remove" : "add", "-u", s_dovecot->user(),
-                            "\\Flagged", "mailbox", folders[f], "uid", uid});
+                            "\\Flagged", "mailbox", folders[f], "uid", set});
       }
       const std::string tag = "r" + std::to_string(round) + "f" + std::to_string(f);
       seed_folder(*s_dovecot, folders[f], corpus(GetParam().prefix + "-server-" + tag, 5, 3000, m_rng));
