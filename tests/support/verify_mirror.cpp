@@ -2,6 +2,7 @@
 // Checks a synced Maildir against the Dovecot fixture's mailboxes and the state DB.
 #include "support/verify_mirror.hpp"
 
+#include "support/sync_cli.hpp"
 #include "support/temp_dir.hpp"
 
 #include <uidsync/state/db.hpp>
@@ -56,17 +57,6 @@ std::string letters_of_name(const std::string& name) {
 std::string without_cr(std::string text) {
   std::erase(text, '\r');
   return text;
-}
-
-std::string with_crlf(const std::string& lf) {
-  std::string out;
-  for (const char c : lf) {
-    if (c == '\n') {
-      out += '\r';
-    }
-    out += c;
-  }
-  return out;
 }
 
 // The Message-ID of the header of `text`, or "" when there is none.
@@ -206,7 +196,7 @@ MirrorReport verify_mirror(Dovecot& dovecot, const std::vector<std::string>& fol
       const auto lf = without_cr(m.text);
       // Downloaded mail is what IMAP serves (CRLF); a file written locally with LF
       // line ends and uploaded keeps its bytes.
-      if (f.text != with_crlf(lf) && f.text != lf) {
+      if (f.text != crlf(lf) && f.text != lf) {
         problem(folder, "UID " + m.uid + " " + id + " differs in bytes: " + f.name);
       }
       if (letters_of_name(f.name) != letters_of_imap(m.flags)) {
