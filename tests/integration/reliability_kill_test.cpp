@@ -53,7 +53,7 @@ protected:
     m_kills = long_run() ? 20 : 5;
   }
 
-  // Fills the row's folders on the server with `total` messages, some flagged.
+  // Fills the row's folders on the server with `total` messages, one in three \Seen.
   void fill_server(const KillRow& row, std::size_t total) {
     const auto names = folder_names(row);
     const auto all = corpus(row.prefix, total, 6000, m_rng);
@@ -93,6 +93,7 @@ protected:
     EXPECT_EQ(r.status, 0) << when << ": " << r.output;
     const auto report = account.verify(folders);
     EXPECT_TRUE(report.clean()) << when << ": " << report.text();
+    EXPECT_GE(report.server_messages, m_corpus) << when << ": the verifier saw the corpus";
     return r.elapsed;
   }
 
@@ -154,13 +155,15 @@ protected:
   std::uint64_t m_seed = 0;
   std::mt19937_64 m_rng;
   int m_kills = 5;
+  std::size_t m_corpus = 0; // messages put on the server at the start
   TempDir m_temp;
 };
 
 TEST_P(ReliabilityKill, NormalRunAfterKillLeavesExactMirror) {
   const auto& row = GetParam();
   const auto folders = folder_names(row);
-  fill_server(row, long_run() ? row.long_messages : row.messages);
+  m_corpus = long_run() ? row.long_messages : row.messages;
+  fill_server(row, m_corpus);
   AccountDir account(*s_dovecot, m_temp.path() / "main", {row.prefix + "/*"});
   int killed = 0;
 
