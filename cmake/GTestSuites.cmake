@@ -43,10 +43,16 @@ if(CMAKE_SCRIPT_MODE_FILE AND DEFINED UIDSYNC_EXE)
       if(suite MATCHES "Memory$")
         set(env " ENVIRONMENT ASAN_OPTIONS=quarantine_size_mb=1:thread_local_quarantine_size_kb=64")
       endif()
+      # The reliability suites run for an hour or more with UIDSYNC_LONG=1
+      # (`contrib/check --long`); each of their runs has a time limit of its own.
+      set(timeout ${UIDSYNC_TIMEOUT})
+      if(suite MATCHES "Reliability")
+        set(timeout 7200)
+      endif()
       string(APPEND content
         "add_test([=[${suite}]=] [==[${UIDSYNC_EXE}]==] [==[--gtest_filter=${suite}.*]==])\n"
         "set_tests_properties([=[${suite}]=] PROPERTIES LABELS ${UIDSYNC_LABEL}"
-        " TIMEOUT ${UIDSYNC_TIMEOUT} WORKING_DIRECTORY [==[${UIDSYNC_WORKDIR}]==]${env})\n")
+        " TIMEOUT ${timeout} WORKING_DIRECTORY [==[${UIDSYNC_WORKDIR}]==]${env})\n")
     endif()
   endforeach()
   file(WRITE "${UIDSYNC_OUT}" "${content}")

@@ -45,10 +45,16 @@ struct Db::Impl {
   }
 
   util::Unexpected<core::Error> error(std::string_view what) const {
+    const int code = sqlite3_errcode(handle) & 0xff;
+    // A lock held by another program is not damage: moving the file aside would be wrong.
+    const bool locked = code == SQLITE_BUSY || code == SQLITE_LOCKED;
     return util::unexpected(core::Error{
         core::Scope::account,
         fmt::format("state DB {}: {} failed: {}", path.string(), what, sqlite3_errmsg(handle)),
-        "check the disk (space, permissions); if the file is damaged, " + rebuild_hint(path)});
+        locked ? "close the other program using it (an sqlite3 shell, a backup tool) and sync "
+                 "again"
+               : "check the disk (space, permissions); if the file is damaged, " +
+                     rebuild_hint(path)});
   }
 
   core::Result<void> exec(std::string_view sql, std::string_view what) {

@@ -356,7 +356,10 @@ void Runner::work(std::unique_ptr<Connection> connection) {
       if (done) {
         break;
       }
-      if (done.error().scope < core::Scope::account) {
+      // A state DB failure (disk full, I/O error; its errors name the DB file) is
+      // not cured by reconnecting: fetching again would only fill the disk more.
+      if (done.error().scope < core::Scope::account ||
+          done.error().message.find(m_options.db_path.string()) != std::string::npos) {
         result.error = done.error();
         break;
       }

@@ -375,6 +375,10 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     if (auto r = rows.find(s.uid); r != rows.end()) {
       auto updated = r->second;
       updated.flags = s.flags;
+      // Flags changed locally: the file was renamed, the row must name it as it is now.
+      if (const auto n = name_of.find(message_key(r->second.local_name)); n != name_of.end()) {
+        updated.local_name = n->second;
+      }
       UIDSYNC_TRY(put_row(std::move(updated)));
     }
   }

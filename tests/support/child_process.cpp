@@ -48,6 +48,9 @@ std::string read_all(int fd) {
   if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
     ::_exit(127);
   }
+  for (const auto& name : options.unset_env) {
+    ::unsetenv(name.c_str());
+  }
   for (const auto& e : options.env) {
     const auto eq = e.find('=');
     ::setenv(e.substr(0, eq).c_str(), eq == std::string::npos ? "" : e.c_str() + eq + 1, 1);
@@ -81,7 +84,8 @@ long high_water_kib(pid_t pid) {
 
 Child::Child(const std::vector<std::string>& argv, const ChildOptions& options)
     : m_out(capture_file("stdout")), m_err(capture_file("stderr")),
-      m_deadline(std::chrono::steady_clock::now() + options.timeout) {
+      m_start(std::chrono::steady_clock::now()), m_deadline(m_start + options.timeout),
+      m_kill_after(options.kill_after) {
   if (argv.empty()) {
     throw std::runtime_error("Child: empty argv");
   }
@@ -126,8 +130,13 @@ ChildResult Child::wait() {
     if (got < 0 && errno != EINTR) {
       throw std::runtime_error("wait4 failed for pid " + std::to_string(m_pid));
     }
-    if (std::chrono::steady_clock::now() > m_deadline && !r.timed_out) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now > m_deadline && !r.timed_out && !r.killed) {
       r.timed_out = true;
+      ::kill(m_pid, SIGKILL);
+    }
+    if (m_kill_after.count() > 0 && now >= m_start + m_kill_after && !r.killed && !r.timed_out) {
+      r.killed = true;
       ::kill(m_pid, SIGKILL);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -138,8 +147,11 @@ ChildResult Child::wait() {
   } else if (WIFSIGNALED(status)) {
     r.signal = WTERMSIG(status);
   }
+  r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - m_start);
   r.out = read_all(m_out);
   r.err = read_all(m_err);
+  r.output = r.out + r.err;
   return r;
 }
 
