@@ -72,6 +72,7 @@ struct Account {
   Auth auth = Auth::automatic;
   Command oauth2_token_cmd;
   std::string proxy;             // empty, or socks5h://, socks5://, socks4://, http://, https://
+  bool compress = true;          // COMPRESS=DEFLATE (RFC 4978) when the server offers it
   std::filesystem::path maildir; // absolute, ~ expanded
   Layout layout = Layout::fs;
   std::vector<std::string> folders{"*"}; // globs; a leading '!' excludes
