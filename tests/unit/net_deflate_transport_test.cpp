@@ -151,11 +151,12 @@ TEST_P(NetDeflateRoundTrip, BothDirectionsCarryTheBytesExactly) {
     got.append(buf.data(), *n);
   }
   EXPECT_EQ(got, row.payload);
-  EXPECT_EQ(t.imap_bytes_read(), row.payload.size());
-  EXPECT_EQ(t.bytes_read(), sent);
+  // One more read takes what carries no data (the last flush's empty block).
   auto more = t.read_some(buf);
   ASSERT_TRUE(more.has_value());
   EXPECT_EQ(*more, 0U);
+  EXPECT_EQ(t.imap_bytes_read(), row.payload.size());
+  EXPECT_EQ(t.bytes_read(), sent);
 }
 
 const std::string k_text = imap_text(200'000);
@@ -308,7 +309,7 @@ TEST_P(ImapStartCompression, SwitchesRightAfterTheOkOrStaysPlain) {
     if (row.compressed) {
       // Compressed from the byte after the OK: an unsolicited line in the same burst.
       wire.reply_to("c2 COMPRESS DEFLATE\r\n",
-                    server.chunk("* OK [ALERT] compressed now\r\n", Z_SYNC_FLUSH));
+                    server.chunk("* OK compressed now\r\n", Z_SYNC_FLUSH));
     }
   }
   const auto plain_before = wire.client().size();
