@@ -69,6 +69,7 @@ constexpr std::array k_account_keys{
     KeySpec{"oauth2_token_cmd", Type::command, false, "[\"oama\", \"access\", \"me@example.org\"]"},
     KeySpec{"proxy", Type::string, false, "\"socks5h://127.0.0.1:9050\""},
     KeySpec{"bind_address", Type::string, false, "\"192.0.2.10\""},
+    KeySpec{"compress", Type::boolean, false, "false"},
     KeySpec{"maildir", Type::string, true, "\"~/Mail/work\""},
     KeySpec{"layout", Type::string, false, "\"fs\""},
     KeySpec{"folders", Type::strings, false, "[\"*\", \"!Trash\"]"},
@@ -627,6 +628,7 @@ void read_connection(Checker& check, const toml::table& table, const std::string
     account.tls = *tls;
   }
   account.allow_plaintext = table["allow_plaintext"].value_or(false);
+  account.compress = table["compress"].value_or(true);
   if (account.tls == core::Tls::none && !account.allow_plaintext) {
     check.error(table["tls"].node()->source(), prefix + "tls",
                 "\"none\" sends the password and all mail unencrypted; use \"starttls\" or "

@@ -62,12 +62,16 @@ std::string account_json(const AccountReport& a) {
   for (const auto& f : a.result.folders) {
     folders += (folders.empty() ? "" : ", ") + folder_json(f);
   }
+  const auto& r = a.result;
   return fmt::format("{{\"name\": {}, \"ok\": {}, \"error\": {}, \"warnings\": {}, "
-                     "\"connections\": {}, \"folders\": [{}], \"totals\": {{{}}}, "
+                     "\"connections\": {}, \"compressed_connections\": {}, \"bytes_in\": {}, "
+                     "\"bytes_out\": {}, \"imap_bytes_in\": {}, \"imap_bytes_out\": {}, "
+                     "\"folders\": [{}], \"totals\": {{{}}}, "
                      "\"post_sync_cmd_error\": {}, \"exit_code\": {}}}",
-                     json_string(a.name), a.result.ok() && a.hook_error.empty(),
-                     json_error(a.result.error), json_strings(a.result.warnings),
-                     a.result.connections, folders, stats_members(a.result.totals),
+                     json_string(a.name), r.ok() && a.hook_error.empty(), json_error(r.error),
+                     json_strings(r.warnings), r.connections, r.compressed_connections,
+                     r.bytes_in, r.bytes_out, r.imap_bytes_in, r.imap_bytes_out, folders,
+                     stats_members(r.totals),
                      a.hook_error.empty() ? "null" : json_string(a.hook_error), exit_code(a));
 }
 

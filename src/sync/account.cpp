@@ -2,10 +2,12 @@
 // The account runner: folder list, local-only folders, and the connection pool.
 #include <uidsync/core/paths.hpp>
 #include <uidsync/imap/command.hpp>
+#include <uidsync/imap/compress.hpp>
 #include <uidsync/imap/trace.hpp>
 #include <uidsync/maildir/folder.hpp>
 #include <uidsync/maildir/layout.hpp>
 #include <uidsync/maildir/listing.hpp>
+#include <uidsync/net/deflate_transport.hpp>
 #include <uidsync/state/db.hpp>
 #include <uidsync/sync/account.hpp>
 #include <uidsync/util/log.hpp>
@@ -71,10 +73,36 @@ maildir::Layout layout_of(const core::Account& account) {
                                             : maildir::Layout::maildir_plus_plus;
 }
 
+// Bytes moved by the account's connections, added up as each connection ends.
+struct WireCounters {
+  std::atomic<std::uint64_t> in{0};
+  std::atomic<std::uint64_t> out{0};
+  std::atomic<std::uint64_t> imap_in{0};
+  std::atomic<std::uint64_t> imap_out{0};
+  std::atomic<std::size_t> compressed{0};
+};
+
 // One connection of the pool, with what hangs on it. The session refers to the
 // transport, the trace and the router: they are declared first, so destroyed last.
+// On destruction its byte counts go to `counters`.
 struct Connection {
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    if (counters == nullptr || !transport) {
+      return;
+    }
+    counters->in += transport->bytes_read();
+    counters->out += transport->bytes_written();
+    counters->imap_in += deflate != nullptr ? deflate->imap_bytes_read() : transport->bytes_read();
+    counters->imap_out +=
+        deflate != nullptr ? deflate->imap_bytes_written() : transport->bytes_written();
+  }
+
+  WireCounters* counters = nullptr;
   std::unique_ptr<net::Transport> transport;
+  net::DeflateTransport* deflate = nullptr; // `transport` itself when compress is on
   std::unique_ptr<imap::Trace> trace;
   std::unique_ptr<BodyRouter> router;
   std::unique_ptr<imap::Session> session;
@@ -96,6 +124,7 @@ public:
 
   void run();
   std::size_t connections() const { return m_connections; }
+  const WireCounters& wire() const { return m_wire; }
 
 private:
   core::Result<std::unique_ptr<Connection>> connect();
@@ -116,6 +145,7 @@ private:
   std::vector<Target> m_targets; // m_result.folders[i] is m_targets[i]'s result
   std::mutex m_trace_lock;
   std::atomic<std::size_t> m_connections{0};
+  WireCounters m_wire;
   std::mutex m_lock; // guards the members below and m_result.totals
   std::deque<std::size_t> m_queue;
   std::size_t m_active = 0; // workers still running
@@ -126,7 +156,14 @@ core::Result<std::unique_ptr<Connection>> Runner::connect() {
   UIDSYNC_TRY(transport);
   const std::size_t number = ++m_connections;
   auto c = std::make_unique<Connection>();
-  c->transport = std::move(*transport);
+  c->counters = &m_wire;
+  if (m_account.compress) {
+    auto deflate = std::make_unique<net::DeflateTransport>(std::move(*transport));
+    c->deflate = deflate.get();
+    c->transport = std::move(deflate);
+  } else {
+    c->transport = std::move(*transport);
+  }
   c->router = std::make_unique<BodyRouter>();
   imap::SessionOptions so;
   if (m_options.trace != nullptr) {
@@ -139,6 +176,13 @@ core::Result<std::unique_ptr<Connection>> Runner::connect() {
   // RFC 3501 §6.2: capabilities may change after login (Dovecot announces
   // UIDPLUS only then), and the executor needs the real list.
   UIDSYNC_TRY(c->session->refresh_capabilities(m_timeout));
+  if (c->deflate != nullptr) {
+    auto compressed = imap::start_compression(*c->session, *c->deflate, m_timeout);
+    UIDSYNC_TRY(compressed);
+    if (*compressed) {
+      ++m_wire.compressed;
+    }
+  }
   util::logger("sync")->debug("account {}: connection {} is up", m_account.name, number);
   return c;
 }
@@ -453,6 +497,11 @@ AccountResult sync_account(const core::Account& account, const AccountOptions& o
   Runner runner(account, options, result);
   runner.run();
   result.connections = runner.connections();
+  result.bytes_in = runner.wire().in;
+  result.bytes_out = runner.wire().out;
+  result.imap_bytes_in = runner.wire().imap_in;
+  result.imap_bytes_out = runner.wire().imap_out;
+  result.compressed_connections = runner.wire().compressed;
   return result;
 }
 

@@ -151,6 +151,11 @@ AccountReport every_field() {
   f.reconnects = 1;
   auto r = account("all", {f});
   r.result.connections = 3;
+  r.result.compressed_connections = 2;
+  r.result.bytes_in = 15;
+  r.result.bytes_out = 16;
+  r.result.imap_bytes_in = 17;
+  r.result.imap_bytes_out = 18;
   r.result.warnings = {"folder \"Old\" was deleted on the server"};
   return r;
 }
@@ -169,16 +174,17 @@ const std::vector<JsonRow> k_json_rows{
     {"one_empty_account",
      {account("a", {})},
      0,
-     "{\"schema\": 1, \"accounts\": [{\"name\": \"a\", \"ok\": true, \"error\": null, "
-     "\"warnings\": [], "
-     "\"connections\": 0, \"folders\": [], \"totals\": {" +
+     "{\"schema\": 1, \"accounts\": [{\"name\": \"a\", \"ok\": true, \"error\": null, \"warnings\": [], "
+     "\"connections\": 0, \"compressed_connections\": 0, \"bytes_in\": 0, \"bytes_out\": 0, "
+     "\"imap_bytes_in\": 0, \"imap_bytes_out\": 0, \"folders\": [], \"totals\": {" +
          k_zero_stats + "}, \"post_sync_cmd_error\": null, \"exit_code\": 0}], \"exit_code\": 0}"},
     {"every_field_in_its_place",
      {every_field()},
      3,
-     "{\"schema\": 1, \"accounts\": [{\"name\": \"all\", \"ok\": true, \"error\": null, "
-     "\"warnings\": "
-     "[\"folder \\\"Old\\\" was deleted on the server\"], \"connections\": 3, \"folders\": "
+     "{\"schema\": 1, \"accounts\": [{\"name\": \"all\", \"ok\": true, \"error\": null, \"warnings\": "
+     "[\"folder \\\"Old\\\" was deleted on the server\"], \"connections\": 3, "
+     "\"compressed_connections\": 2, \"bytes_in\": 15, \"bytes_out\": 16, \"imap_bytes_in\": 17, "
+     "\"imap_bytes_out\": 18, \"folders\": "
      "[{\"name\": \"Sent\", \"special_use\": [\"\\\\Sent\"], \"created_on_server\": true, "
      "\"reconnects\": 1, \"fetched\": 1, \"adopted\": 2, \"appended\": 3, \"flags_local\": 4, "
      "\"flags_remote\": 5, \"deleted_local\": 6, \"deleted_remote\": 7, \"held\": 8, "
@@ -191,9 +197,9 @@ const std::vector<JsonRow> k_json_rows{
     {"errors_are_quoted_strings",
      {broken()},
      1,
-     "{\"schema\": 1, \"accounts\": [{\"name\": \"bad\", \"ok\": false, \"error\": \"lost "
-     "\\\"it\\\"\", "
-     "\"warnings\": [], \"connections\": 0, \"folders\": [{\"name\": \"INBOX\", \"special_use\": "
+     "{\"schema\": 1, \"accounts\": [{\"name\": \"bad\", \"ok\": false, \"error\": \"lost \\\"it\\\"\", "
+     "\"warnings\": [], \"connections\": 0, \"compressed_connections\": 0, \"bytes_in\": 0, \"bytes_out\": 0, "
+     "\"imap_bytes_in\": 0, \"imap_bytes_out\": 0, \"folders\": [{\"name\": \"INBOX\", \"special_use\": "
      "[], \"created_on_server\": false, \"reconnects\": 0, " +
          k_zero_stats + ", \"error\": \"folder INBOX: NO (try again)\"}], \"totals\": {" +
          k_zero_stats +

@@ -83,6 +83,10 @@ const ErrorRow k_error_rows[] = {
      "config.toml:6:19: accounts.work.allow_plaintext: expected a boolean (true or false), got a "
      "string (\"true\"); did you mean allow_plaintext = true (without quotes)?",
      ""},
+    {"compress_as_number", valid_plus("compress = 0\n"),
+     "config.toml:6:12: accounts.work.compress: expected a boolean (true or false), got an "
+     "integer (0)",
+     ""},
     {"string_as_integer", valid_plus("proxy = 8080\n"),
      "config.toml:6:9: accounts.work.proxy: expected a string, got an integer (8080); did you "
      "mean proxy = \"8080\" (in quotes)?",

@@ -29,7 +29,9 @@ int exit_code(const AccountReport& report);
 int worst_exit_code(int a, int b);
 
 // The --json document of a sync run (one line, no trailing newline):
-// {"schema": 1, "accounts": [{"name", "ok", "error", "warnings", "connections", "folders":
+// {"schema": 1, "accounts": [{"name", "ok", "error", "warnings", "connections",
+// "compressed_connections", "bytes_in", "bytes_out" (on the wire, compressed when
+// COMPRESS=DEFLATE was on), "imap_bytes_in", "imap_bytes_out" (uncompressed), "folders":
 // [{"name", "special_use", "created_on_server", "reconnects", <stats>, "error"}],
 // "totals": {<stats>}, "post_sync_cmd_error", "exit_code"}], "exit_code"}, where
 // <stats> are "fetched", "adopted", "appended", "flags_local", "flags_remote",

@@ -73,6 +73,7 @@ struct Account {
   Command oauth2_token_cmd;
   std::string proxy;             // empty, or socks5h://, socks5://, socks4://, http://, https://
   std::string bind_address;      // empty, or the local IPv4/IPv6 address to connect from
+  bool compress = true;          // COMPRESS=DEFLATE (RFC 4978) when the server offers it
   std::filesystem::path maildir; // absolute, ~ expanded
   Layout layout = Layout::fs;
   std::vector<std::string> folders{"*"}; // globs; a leading '!' excludes

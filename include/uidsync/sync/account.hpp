@@ -64,13 +64,21 @@ struct AccountResult {
   std::optional<core::Error> error;  // the account failed as a whole (no connection, no DB)
   std::vector<std::string> warnings; // local folders kept because the server deleted them, ...
   std::size_t connections = 0;       // logins made (the pool's size plus reconnects)
+  // Over all connections, LIST/LOGOUT included: bytes on the wire (compressed when
+  // COMPRESS=DEFLATE was on), and the IMAP bytes they carried (equal without it).
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t imap_bytes_in = 0;
+  std::uint64_t imap_bytes_out = 0;
+  std::size_t compressed_connections = 0; // connections that ran COMPRESS=DEFLATE
 
   // No account error and no folder error.
   bool ok() const;
 };
 
 // Syncs `account`. Never throws for sync problems: everything is in the result.
-// Steps: open the state DB, connect, refresh CAPABILITY, LIST; pick the folders
+// Steps: open the state DB, connect, refresh CAPABILITY, COMPRESS DEFLATE (when
+// the account's compress is on and the server offers it; every connection), LIST; pick the folders
 // matching the account's globs and `options.folders`; in two-way mode, CREATE on
 // the server each local folder (maildir::list_folders) that it lacks and that has
 // no state row (a state row means the server deleted it: the local copy is kept
