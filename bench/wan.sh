@@ -80,6 +80,7 @@ trap cleanup EXIT
 # PROXY_PORT, the statistics go to LOG.stats when it stops.
 proxy_start() {
   local log=$1 i
+  : >"$log.proxy"
   "$NETEM" --to "$DOVECOT_HOST:$DOVECOT_PORT" --listen 0 --delay-ms "$DELAY_MS" \
     --rate-kbit "$RATE_KBIT" --stats "$log.stats" >"$log.proxy" 2>&1 &
   PROXY=$!
