@@ -21,9 +21,10 @@
 #
 # Environment: WORK (scratch dir, default /tmp/uidsync-peers; must be reachable by
 # Dovecot's users), PEERS (default "mbsync offlineimap uidsync"), N_INITIAL, N_SMALL,
-# N_LARGE, OFFLINEIMAP_MAX (largest corpus OfflineIMAP is run on, default 10000: it
-# takes far longer than the others at 50,000), SEED (42), GAP (seconds slept before a
-# re-sync, default 1.5: mbsync waits a second itself after a recent Maildir change).
+# N_LARGE, UIDSYNC (the binary; default: build/release, built first), OFFLINEIMAP_MAX
+# (largest corpus OfflineIMAP is run on, default 10000: it takes far longer than the
+# others at 50,000), SEED (42), GAP (seconds slept before a re-sync, default 1.5:
+# mbsync waits a second itself after a recent Maildir change).
 # Output: $WORK/results.tsv, $WORK/summary.md, logs in $WORK/logs; the summary is
 # printed and (without --quick) replaces the peers section of bench/RESULTS.md.
 set -euo pipefail
@@ -49,30 +50,14 @@ else
   N_INITIAL=${N_INITIAL:-10000} N_SMALL=${N_SMALL:-2000} N_LARGE=${N_LARGE:-50000}
 fi
 FIXTURE=$SRC/tests/support/dovecot-fixture
-UIDSYNC=$SRC/build/release/uidsync
 RES=$WORK/results.tsv
 LOGS=$WORK/logs
 T0=$EPOCHREALTIME
 
-say() { printf '[%5.0fs] %s\n' "$(awk "BEGIN{print $EPOCHREALTIME-$T0}")" "$*" >&2; }
-die() { echo "peers.sh: $*" >&2; exit 1; }
-
-for tool in dovecot doveadm /usr/bin/time python3; do
-  command -v "$tool" >/dev/null || die "missing $tool"
-done
-for peer in $PEERS; do
-  case $peer in
-  mbsync | offlineimap) command -v "$peer" >/dev/null || die "missing $peer (apt-get install isync offlineimap3)" ;;
-  uidsync) ;;
-  *) die "unknown peer $peer" ;;
-  esac
-done
-
-if [[ " $PEERS " == *" uidsync "* ]]; then
-  say "building uidsync (release preset)"
-  cmake --preset release -DUIDSYNC_TESTS=OFF >/dev/null
-  cmake --build build/release -j2 --target uidsync >/dev/null
-fi
+# shellcheck source=bench/lib.sh
+. "$SRC/bench/lib.sh"
+check_tools $PEERS
+build_uidsync $PEERS
 
 if [ -d "$WORK" ]; then
   for d in "$WORK"/n*/dovecot; do [ -d "$d" ] && "$FIXTURE" stop "$d"; done
@@ -86,105 +71,12 @@ DOV=
 cleanup() { if [ -n "$DOV" ]; then "$FIXTURE" stop "$DOV" || true; fi; }
 trap cleanup EXIT
 
-# Writes the three peers' configurations for the running instance ($IMAP_* from fixture.env).
-configure() {
-  local run=$1
-  # mbsync refuses a Maildir root that does not exist yet.
-  mkdir -p "$run/cfg" "$run/mbsync" "$run/offlineimap" "$run/uidsync"
-  cat >"$run/cfg/mbsyncrc" <<EOF
-IMAPAccount bench
-Host $IMAP_HOST
-Port $IMAP_PORT
-User $IMAP_USER
-Pass $IMAP_PASS
-SSLType None
-AuthMechs LOGIN
-
-IMAPStore remote
-Account bench
-
-MaildirStore local
-Path $run/mbsync/
-Inbox $run/mbsync/INBOX
-SubFolders Verbatim
-
-Channel bench
-Far :remote:
-Near :local:
-Patterns *
-Create Both
-SyncState *
-EOF
-  cat >"$run/cfg/offlineimaprc" <<EOF
-[general]
-accounts = bench
-metadata = $run/offlineimap-state
-
-[Account bench]
-localrepository = local
-remoterepository = remote
-
-[Repository local]
-type = Maildir
-localfolders = $run/offlineimap
-
-[Repository remote]
-type = IMAP
-remotehost = $IMAP_HOST
-remoteport = $IMAP_PORT
-remoteuser = $IMAP_USER
-remotepass = $IMAP_PASS
-ssl = no
-starttls = no
-EOF
-  cat >"$run/cfg/uidsync.toml" <<EOF
-[general]
-state_dir = "$run/uidsync-state"
-
-[accounts.bench]
-host = "$IMAP_HOST"
-port = $IMAP_PORT
-tls = "none"
-allow_plaintext = true
-user = "$IMAP_USER"
-password = "$IMAP_PASS"
-maildir = "$run/uidsync"
-EOF
-  chmod 0600 "$run/cfg/uidsync.toml"
-}
-
-peer_command() {
-  local run=$1 peer=$2
-  case $peer in
-  mbsync) CMD=(mbsync -c "$run/cfg/mbsyncrc" -a) ;;
-  offlineimap) CMD=(offlineimap -c "$run/cfg/offlineimaprc" -o -u quiet) ;;
-  uidsync) CMD=("$UIDSYNC" -c "$run/cfg/uidsync.toml" sync) ;;
-  esac
-}
-
 # timed N PEER PHASE: runs the peer once, appends a row to results.tsv.
 timed() {
-  local n=$1 peer=$2 phase=$3 run=$WORK/n$1 status
-  local tf=$LOGS/n$n.$peer.$phase.time lf=$LOGS/n$n.$peer.$phase.log
-  peer_command "$run" "$peer"
-  set +e
-  /usr/bin/time -f '%e %M' -o "$tf" "${CMD[@]}" >"$lf" 2>&1 </dev/null
-  status=$?
-  set -e
-  local verified=-
-  if [ "$phase" != noop ]; then
-    if "$SRC/bench/verify-maildir" "$MAIL_DIR" "$run/$peer" >"$LOGS/n$n.$peer.$phase.verify" 2>&1; then
-      verified=ok
-    else
-      verified=FAILED
-    fi
-  fi
-  read -r secs rss < <(tail -n 1 "$tf")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$peer" "$phase" "$secs" "$rss" "$status" "$verified" >>"$RES"
-  say "n=$n $peer $phase: ${secs} s, ${rss} KB, exit $status, verified $verified"
-  if [ "$verified" = FAILED ]; then
-    say "  $(cat "$LOGS/n$n.$peer.$phase.verify")"
-  fi
+  local n=$1 peer=$2 phase=$3
+  run_peer "$WORK/n$n" "$peer" "$phase" "$LOGS/n$n.$peer.$phase"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$peer" "$phase" "$SECS" "$RSS" "$STATUS" "$VERIFIED" >>"$RES"
+  say "n=$n $peer $phase: ${SECS} s, ${RSS} KB, exit $STATUS, verified $VERIFIED"
 }
 
 skipped() {
@@ -196,18 +88,7 @@ skipped() {
 corpus() {
   local n=$1 profile=$2 run=$WORK/n$1
   shift 2
-  DOV=$run/dovecot
-  mkdir -p "$run"
-  "$FIXTURE" start "$DOV"
-  # shellcheck disable=SC1091
-  . "$DOV/fixture.env"
-  say "n=$n: writing the corpus ($profile)"
-  "$SRC/bench/make-corpus" "$MAIL_DIR" "$n" --seed "$SEED" --profile "$profile" >"$run/corpus.json"
-  say "n=$n: $(cat "$run/corpus.json")"
-  "$FIXTURE" doveadm "$DOV" force-resync -u "$IMAP_USER" '*'
-  "$FIXTURE" doveadm "$DOV" index -u "$IMAP_USER" '*' 2>/dev/null || true
-  # Page cache warm for everyone alike.
-  find "$MAIL_DIR" -type f -path '*/cur/*' -exec cat {} + >/dev/null
+  load_corpus "$run" "$n" "$profile"
   configure "$run"
   local peers=() peer phase
   for peer in $PEERS; do
@@ -233,29 +114,6 @@ corpus() {
   DOV=
 }
 
-# \Flagged on 1 % of each folder's messages (every 100th by sequence number) and
-# 0.1 % new messages (the corpus continued past N), through doveadm.
-mutate() {
-  local n=$1 profile=$2 run=$3 folder count set i
-  while IFS= read -r folder; do
-    count=$("$FIXTURE" doveadm "$DOV" -f flow mailbox status -u "$IMAP_USER" messages "$folder" \
-      2>/dev/null | sed -n 's/.*messages=\([0-9]*\).*/\1/p') || true
-    set=
-    for ((i = 1; i <= ${count:-0}; i += 100)); do set+=${set:+,}$i; done
-    [ -n "$set" ] && "$FIXTURE" doveadm "$DOV" flags add -u "$IMAP_USER" '\Flagged' mailbox "$folder" "$set"
-  done < <("$FIXTURE" doveadm "$DOV" mailbox list -u "$IMAP_USER")
-  local extra=$((n / 1000)) dir=$run/new-mail file name
-  [ "$extra" -ge 1 ] || extra=1
-  mkdir -p "$dir"
-  "$SRC/bench/make-corpus" "$dir" "$extra" --seed "$SEED" --profile "$profile" --start "$n" >/dev/null
-  for file in "$dir"/cur/* "$dir"/.[!.]*/cur/*; do
-    [ -f "$file" ] || continue
-    name=$(basename "$(dirname "$(dirname "$file")")")
-    if [ "$(dirname "$(dirname "$file")")" = "$dir" ]; then name=INBOX; else name=${name#.}; name=${name//./\/}; fi
-    "$FIXTURE" doveadm "$DOV" save -u "$IMAP_USER" -m "$name" <"$file"
-  done
-  say "n=$n: server changed: \\Flagged on every 100th message, $extra new"
-}
 
 corpus "$N_INITIAL" full initial
 corpus "$N_SMALL" small initial noop

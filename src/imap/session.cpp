@@ -28,7 +28,8 @@ bool wants(const Command& c, const Response& r) {
         } else if constexpr (std::is_same_v<T, MailboxList>) {
           return n.starts_with("LIST") || n.starts_with("LSUB");
         } else if constexpr (std::is_same_v<T, MailboxStatus>) {
-          return n.starts_with("STATUS");
+          // LIST … RETURN (STATUS …) (RFC 5819) answers with STATUS responses too.
+          return n.starts_with("STATUS") || n.starts_with("LIST");
         } else if constexpr (std::is_same_v<T, Vanished>) {
           return is_select(c) || n.starts_with("UID FETCH") || n.starts_with("UID EXPUNGE") ||
                  n.starts_with("EXPUNGE");

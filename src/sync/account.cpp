@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The account runner: folder list, local-only folders, and the connection pool.
+#include "detail.hpp"
+
 #include <uidsync/core/paths.hpp>
 #include <uidsync/imap/command.hpp>
 #include <uidsync/imap/compress.hpp>
@@ -20,6 +22,7 @@
 #include <cctype>
 #include <ctime>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -31,6 +34,9 @@ namespace {
 
 // Reconnects per folder, however much each attempt achieves.
 constexpr int k_max_reconnects_total = 16;
+
+// What tells, without SELECT, whether a folder changed since the last sync.
+constexpr std::string_view k_status_items = "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)";
 
 // Everything a folder attempt can achieve, summed: a change means progress.
 std::uint64_t progress_of(const Stats& s) {
@@ -114,7 +120,46 @@ struct Target {
   char delimiter = '\0';
   std::vector<std::string> special_use;
   bool created = false;
+  // Its STATUS (k_status_items, all of them) from this run's listing, if the
+  // server gave one: the folder then needs no SELECT when nothing changed.
+  std::optional<imap::MailboxStatus> status;
 };
+
+// Whether `s` has every item of k_status_items.
+bool complete_status(const imap::MailboxStatus& s) {
+  return std::count_if(s.items.begin(), s.items.end(), [](const auto& item) {
+           return item.first == "MESSAGES" || item.first == "UIDNEXT" ||
+                  item.first == "UIDVALIDITY" || item.first == "HIGHESTMODSEQ";
+         }) == 4;
+}
+
+// Runs `commands` pipelined (one round trip) and waits for all of them; `on_data`
+// gets their untagged data. Returns each command's tagged reply, in order. Fails
+// (Scope::account) when the connection fails or `timeout` passes.
+core::Result<std::vector<imap::Tagged>> run_pipelined(imap::Session& session,
+                                                      std::vector<imap::Command> commands,
+                                                      const imap::DataHandler& on_data,
+                                                      std::chrono::milliseconds timeout) {
+  std::vector<imap::Tagged> replies(commands.size());
+  std::size_t left = commands.size();
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    session.submit(
+        std::move(commands[i]),
+        [&replies, &left, i](const imap::Tagged& t) {
+          replies[i] = t;
+          --left;
+        },
+        on_data);
+  }
+  auto done = session.run_until([&left] { return left == 0; }, timeout);
+  UIDSYNC_TRY(done);
+  if (!*done) {
+    return core::fail(core::Scope::account,
+                      "the server did not answer within " + std::to_string(timeout.count()) + " ms",
+                      "check the connection; raise the account's timeout for a slow server");
+  }
+  return replies;
+}
 
 class Runner {
 public:
@@ -128,6 +173,10 @@ public:
 
 private:
   core::Result<std::unique_ptr<Connection>> connect();
+  core::Result<std::vector<imap::MailboxList>>
+  list(imap::Session& session, std::map<std::string, imap::MailboxStatus>& statuses);
+  void status_of_targets(imap::Session& session, state::Db& db);
+  bool settle_quiet(state::Db& db, std::size_t index);
   void create_local_only(Connection& connection, state::Db& db,
                          const std::vector<imap::MailboxList>& listed, char delimiter,
                          std::vector<Target>& targets);
@@ -198,7 +247,8 @@ void Runner::run() {
     m_result.error = first.error();
     return;
   }
-  auto listed = list_server_folders(*(*first)->session, m_timeout, true);
+  std::map<std::string, imap::MailboxStatus> statuses;
+  auto listed = list(*(*first)->session, statuses);
   if (!listed) {
     m_result.error = listed.error();
     return;
@@ -212,8 +262,15 @@ void Runner::run() {
   }
   for (const auto& m : *listed) {
     if (!m.lsub && selectable(m) && folder_wanted(m.name, m_account.folders, m_options.folders)) {
-      m_targets.push_back({m.name, m.delimiter.value_or('\0'), special_use(m.attributes), false});
+      Target t{m.name, m.delimiter.value_or('\0'), special_use(m.attributes), false, std::nullopt};
+      if (auto s = statuses.find(m.name); s != statuses.end() && complete_status(s->second)) {
+        t.status = s->second;
+      }
+      m_targets.push_back(std::move(t));
     }
+  }
+  if (statuses.empty()) {
+    status_of_targets(*(*first)->session, *db);
   }
   create_local_only(**first, *db, *listed, delimiter, m_targets);
   std::stable_sort(m_targets.begin(), m_targets.end(),
@@ -232,16 +289,20 @@ void Runner::run() {
   if (m_options.progress != nullptr) {
     m_options.progress->folders_total = m_targets.size();
   }
-  if (m_targets.empty()) {
+  // Folders whose STATUS and local side show no change are done here: only
+  // the others are SELECTed, spread over the pool.
+  for (std::size_t i = 0; i < m_targets.size(); ++i) {
+    if (!settle_quiet(*db, i)) {
+      m_queue.push_back(i);
+    }
+  }
+  if (m_queue.empty()) {
     (void)(*first)->session->logout(m_timeout);
     return;
   }
   const int jobs = m_options.jobs > 0 ? m_options.jobs : m_account.max_connections;
   const std::size_t n =
-      std::clamp<std::size_t>(static_cast<std::size_t>(std::max(jobs, 1)), 1, m_targets.size());
-  for (std::size_t i = 0; i < m_targets.size(); ++i) {
-    m_queue.push_back(i);
-  }
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::max(jobs, 1)), 1, m_queue.size());
   m_active = n;
   std::vector<std::thread> workers;
   workers.reserve(n - 1);
@@ -253,6 +314,118 @@ void Runner::run() {
   for (auto& w : workers) {
     w.join();
   }
+}
+
+core::Result<std::vector<imap::MailboxList>>
+Runner::list(imap::Session& session, std::map<std::string, imap::MailboxStatus>& statuses) {
+  // HIGHESTMODSEQ in STATUS needs CONDSTORE (RFC 7162 §3.1.6); LIST-STATUS
+  // (RFC 5819) returns the STATUS of every folder with the LIST.
+  const bool modseq = session.has_capability("CONDSTORE") || session.has_capability("QRESYNC");
+  std::vector<imap::Command> commands;
+  if (session.has_capability("QRESYNC") && session.has_capability("ENABLE") &&
+      session.enabled().count("QRESYNC") == 0) {
+    // The executor needs it before its first SELECT; it goes in the LIST's flight.
+    commands.push_back(imap::CommandBuilder("ENABLE").raw("CONDSTORE QRESYNC").build().value());
+  }
+  imap::CommandBuilder b("LIST");
+  b.raw("\"\"").raw("\"*\"");
+  if (modseq && session.has_capability("LIST-STATUS")) {
+    b.raw("RETURN (STATUS " + std::string(k_status_items) + ")");
+  }
+  auto list = b.build();
+  UIDSYNC_TRY(list);
+  commands.push_back(std::move(*list));
+  std::vector<imap::MailboxList> folders;
+  auto replies = run_pipelined(
+      session, std::move(commands),
+      [&](const imap::Response& r) {
+        if (const auto* m = std::get_if<imap::MailboxList>(&r.value); m != nullptr && !m->lsub) {
+          folders.push_back(*m);
+        } else if (const auto* s = std::get_if<imap::MailboxStatus>(&r.value)) {
+          statuses[s->name] = *s;
+        }
+      },
+      m_timeout);
+  UIDSYNC_TRY(replies);
+  const auto& listed = replies->back();
+  if (listed.status != imap::Status::ok) {
+    return core::fail(core::Scope::account,
+                      "account " + m_account.name + ": the server refused to list the folders (" +
+                          listed.text + ")",
+                      "see the server's message; check the account on the server");
+  }
+  return folders;
+}
+
+void Runner::status_of_targets(imap::Session& session, state::Db& db) {
+  if (!session.has_capability("CONDSTORE") && !session.has_capability("QRESYNC")) {
+    return; // no HIGHESTMODSEQ: every folder is SELECTed
+  }
+  // No LIST-STATUS: one STATUS per folder that was synced before, all pipelined.
+  std::vector<imap::Command> commands;
+  for (const auto& t : m_targets) {
+    auto row = db.folder(t.name);
+    if (!row || !row->has_value() || (**row).highestmodseq == 0) {
+      continue;
+    }
+    auto status = imap::CommandBuilder("STATUS").mailbox(t.name).raw(k_status_items).build();
+    if (status) {
+      commands.push_back(std::move(*status));
+    }
+  }
+  if (commands.empty()) {
+    return;
+  }
+  std::map<std::string, imap::MailboxStatus> statuses;
+  auto replies = run_pipelined(
+      session, std::move(commands),
+      [&statuses](const imap::Response& r) {
+        if (const auto* s = std::get_if<imap::MailboxStatus>(&r.value)) {
+          statuses[s->name] = *s;
+        }
+      },
+      m_timeout);
+  if (!replies) {
+    return; // the folders are SELECTed; a lost connection shows there
+  }
+  for (auto& t : m_targets) {
+    if (auto s = statuses.find(t.name); s != statuses.end() && complete_status(s->second)) {
+      t.status = s->second;
+    }
+  }
+}
+
+bool Runner::settle_quiet(state::Db& db, std::size_t index) {
+  const Target& t = m_targets[index];
+  FolderResult& result = m_result.folders[index];
+  if (!t.status || t.created || result.path.empty() || !fs::is_directory(result.path)) {
+    return false;
+  }
+  auto stored = db.folder(t.name);
+  if (!stored || !stored->has_value()) {
+    return false;
+  }
+  auto folder = maildir::Folder::open(m_account.maildir, result.path, false);
+  if (!folder) {
+    return false;
+  }
+  state::FolderRow row = **stored;
+  auto quiet = detail::unchanged_by_status(*folder, db, row, *t.status);
+  if (!quiet || !*quiet) {
+    return false; // errors show when the folder is synced
+  }
+  util::logger("sync")->debug("folder {}: unchanged on both sides since the last sync (STATUS)",
+                              t.name);
+  if (m_options.dry_run) {
+    result.plan = Plan{};
+  } else {
+    row.last_sync = static_cast<std::int64_t>(std::time(nullptr));
+    if (auto put = db.put_folder(row); !put) {
+      m_result.warnings.push_back(put.error().what());
+    }
+  }
+  finish(index);
+  return true;
 }
 
 void Runner::create_local_only(Connection& connection, state::Db& db,
@@ -319,7 +492,7 @@ void Runner::create_local_only(Connection& connection, state::Db& db,
       continue;
     }
     log->info("account {}: created folder {} on the server", m_account.name, name);
-    targets.push_back({name, delimiter, {}, true});
+    targets.push_back({name, delimiter, {}, true, std::nullopt});
   }
 }
 
@@ -465,6 +638,7 @@ core::Result<void> Runner::sync_one(Connection& connection, state::Db& db, const
   eo.progress = m_options.progress;
   eo.quarantine = m_account.quarantine;
   eo.account = m_account.name;
+  eo.status_checked = target.status.has_value();
   eo.state_dir = m_options.db_path.parent_path();
   eo.plan.direction =
       m_account.direction == core::Direction::pull ? Direction::pull : Direction::two_way;

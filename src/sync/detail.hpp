@@ -47,6 +47,22 @@ core::Result<void> remember_modseq(state::Db& db, state::FolderRow& row, const R
                                    const Stats& before, const Stats& after,
                                    const std::string& where);
 
+// The local half of the no-op fast path: `row` holds UIDVALIDITY, HIGHESTMODSEQ,
+// UIDNEXT and a scan stamp from a sync that left the folder in step, the local
+// folder is unchanged since (Folder::unchanged_since), and there is no upload
+// journal and no active quarantine entry. Fails (Scope::folder) when the folder
+// cannot be read, (Scope::account) when the DB fails.
+core::Result<bool> settled_locally(const maildir::Folder& folder, state::Db& db,
+                                   const state::FolderRow& row);
+
+// The no-op fast path without SELECT: `status` (from LIST-STATUS or STATUS, RFC
+// 5819 / RFC 7162 §3.1.6) has the stored UIDVALIDITY, HIGHESTMODSEQ and UIDNEXT
+// and as many MESSAGES as the state has rows, and the folder is settled_locally().
+// False when an item is missing. Fails as settled_locally() does.
+core::Result<bool> unchanged_by_status(const maildir::Folder& folder, state::Db& db,
+                                       const state::FolderRow& row,
+                                       const imap::MailboxStatus& status);
+
 // The no-op fast path (RFC 7162): true when nothing changed on either side since
 // the last sync left the folder in step, so there is nothing to plan. It takes
 // the stored HIGHESTMODSEQ, UIDNEXT and scan stamp, an unchanged local folder

@@ -173,11 +173,14 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   const auto where = "folder " + row.name;
   const Stats before = stats;
 
-  // 0. Nothing changed on either side since the last sync: one SELECT, no plan.
-  auto quiet = detail::nothing_changed(session, folder, db, row, options, where);
-  UIDSYNC_TRY(quiet);
-  if (*quiet) {
-    return Plan{};
+  // 0. Nothing changed on either side since the last sync: one SELECT, no plan
+  // (unless the account's LIST-STATUS already told a change).
+  if (!options.status_checked) {
+    auto quiet = detail::nothing_changed(session, folder, db, row, options, where);
+    UIDSYNC_TRY(quiet);
+    if (*quiet) {
+      return Plan{};
+    }
   }
 
   // 1. The state, then the server's side (SELECT, then UID, flags, size and

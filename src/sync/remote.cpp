@@ -258,9 +258,8 @@ core::Result<void> remember_modseq(state::Db& db, state::FolderRow& row, const R
   return {};
 }
 
-core::Result<bool> nothing_changed(imap::Session& session, const maildir::Folder& folder,
-                                   state::Db& db, const state::FolderRow& row,
-                                   const ExecuteOptions& options, const std::string& where) {
+core::Result<bool> settled_locally(const maildir::Folder& folder, state::Db& db,
+                                   const state::FolderRow& row) {
   if (row.uidvalidity == 0 || row.highestmodseq == 0 || row.uidnext == 0 ||
       row.scan_stamp.empty()) {
     return false;
@@ -274,10 +273,47 @@ core::Result<bool> nothing_changed(imap::Session& session, const maildir::Folder
   UIDSYNC_TRY(journal);
   auto quarantined = db.quarantine(row.id);
   UIDSYNC_TRY(quarantined);
-  if (!journal->empty() ||
-      std::any_of(quarantined->begin(), quarantined->end(), [](const state::QuarantineRow& q) {
-        return q.state == state::QuarantineState::active;
-      })) {
+  return journal->empty() &&
+         std::none_of(quarantined->begin(), quarantined->end(), [](const state::QuarantineRow& q) {
+           return q.state == state::QuarantineState::active;
+         });
+}
+
+core::Result<bool> unchanged_by_status(const maildir::Folder& folder, state::Db& db,
+                                       const state::FolderRow& row,
+                                       const imap::MailboxStatus& status) {
+  const auto item = [&status](std::string_view name) -> std::optional<std::uint64_t> {
+    for (const auto& [key, value] : status.items) {
+      if (key == name) {
+        return value;
+      }
+    }
+    return std::nullopt;
+  };
+  const auto uidvalidity = item("UIDVALIDITY");
+  const auto modseq = item("HIGHESTMODSEQ");
+  const auto uidnext = item("UIDNEXT");
+  const auto messages = item("MESSAGES");
+  if (!uidvalidity || !modseq || !uidnext || !messages || *uidvalidity != row.uidvalidity ||
+      *modseq != row.highestmodseq || *uidnext != row.uidnext) {
+    return false;
+  }
+  auto settled = settled_locally(folder, db, row);
+  UIDSYNC_TRY(settled);
+  if (!*settled) {
+    return false;
+  }
+  auto count = db.message_count(row.id);
+  UIDSYNC_TRY(count);
+  return *count == *messages;
+}
+
+core::Result<bool> nothing_changed(imap::Session& session, const maildir::Folder& folder,
+                                   state::Db& db, const state::FolderRow& row,
+                                   const ExecuteOptions& options, const std::string& where) {
+  auto settled = settled_locally(folder, db, row);
+  UIDSYNC_TRY(settled);
+  if (!*settled) {
     return false;
   }
   auto count = db.message_count(row.id);

@@ -80,6 +80,9 @@ struct ExecuteOptions {
   core::QuarantinePolicy quarantine;
   std::filesystem::path state_dir;
   std::string account;
+  // The account runner already compared the folder's STATUS with the state
+  // (detail::unchanged_by_status) and found a change: the no-op SELECT is skipped.
+  bool status_checked = false;
 };
 
 // Syncs the server folder `row.name` (selected read-write) with `folder`, keeping
