@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
+#include <cstdio>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -327,6 +329,73 @@ const std::vector<ProxyRow> k_rows = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Rows, NetProxyForward, ::testing::ValuesIn(k_rows), RowName{});
+
+// uidsync_netem, next to the tests (tests/CMakeLists.txt puts it in <build>/tests).
+std::filesystem::path netem_binary() {
+  return std::filesystem::path(UIDSYNC_BINARY).parent_path() / "tests" / "uidsync_netem";
+}
+
+struct NetemRow {
+  std::string name{};
+  int delay_ms = 0; // --delay-ms
+  int rounds = 3;   // request/answer pairs through the echo server
+};
+
+class NetemProgram : public ::testing::TestWithParam<NetemRow> {};
+
+TEST_P(NetemProgram, ForwardsUntilSigtermAndWritesItsCounters) {
+  const NetemRow& row = GetParam();
+  EchoServer echo;
+  const std::string stats_file =
+      ::testing::TempDir() + "netem-stats-" + std::to_string(::getpid()) + "-" + row.name;
+  // The shell prints its pid, then becomes the program (same pid).
+  const std::string command = "echo $$; exec '" + netem_binary().string() + "' --to 127.0.0.1:" +
+                              std::to_string(echo.port()) + " --delay-ms " +
+                              std::to_string(row.delay_ms) + " --stats '" + stats_file + "'";
+  FILE* out = ::popen(command.c_str(), "r");
+  ASSERT_NE(out, nullptr);
+  char line[256] = {};
+  ASSERT_NE(std::fgets(line, sizeof line, out), nullptr);
+  const pid_t pid = static_cast<pid_t>(std::stol(line));
+  ASSERT_NE(std::fgets(line, sizeof line, out), nullptr);
+  const std::string listening = line;
+  ASSERT_EQ(listening.rfind("listening 127.0.0.1:", 0), 0u) << listening;
+  const int port = std::stoi(listening.substr(20));
+
+  const int fd = connect_to(port);
+  ASSERT_GE(fd, 0);
+  const std::string request = stream(1000);
+  for (int i = 0; i < row.rounds; ++i) {
+    const auto start = Clock::now();
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    std::string answer;
+    char buf[4096];
+    while (answer.size() < request.size()) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      ASSERT_GT(n, 0);
+      answer.append(buf, static_cast<std::size_t>(n));
+    }
+    EXPECT_EQ(answer, request);
+    EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(2 * row.delay_ms)) << "RTT";
+  }
+  ::close(fd);
+  std::this_thread::sleep_for(100ms); // the close reaches the proxy
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  EXPECT_EQ(::pclose(out), 0) << "exit status 0 after SIGTERM";
+
+  std::ifstream in(stats_file);
+  std::string json;
+  std::getline(in, json);
+  const auto bytes = std::to_string(request.size() * static_cast<std::size_t>(row.rounds));
+  EXPECT_EQ(json, "{\"connections\":1,\"bytes_c2s\":" + bytes + ",\"bytes_s2c\":" + bytes +
+                      ",\"exchanges\":" + std::to_string(row.rounds - 1) + "}");
+  std::filesystem::remove(stats_file);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, NetemProgram,
+                         ::testing::Values(NetemRow{"plain", 0, 3}, NetemRow{"delay_25ms", 25, 4}),
+                         RowName{});
 
 } // namespace
 } // namespace uidsync::test

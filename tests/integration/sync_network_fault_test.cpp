@@ -204,7 +204,7 @@ NetFault delay(int ms) { return {std::chrono::milliseconds(ms), 0, std::nullopt,
 // Byte offsets: the TLS handshake, login, SELECT and the two small messages are a few
 // KiB, so 400 KiB server->client falls inside the 1 MiB body literal, and 150 KiB
 // client->server inside the 300 KiB APPEND literal.
-const std::vector<FaultRow> k_rows = {
+const std::vector<FaultRow> k_cut_rows = {
     {.name = "cut_inside_body_literal", .s2c = cut(400 * 1024), .reconnects = 1},
     {.name = "cut_inside_append_literal", .c2s = cut(150 * 1024), .upload = true,
      .reconnects = 1},
@@ -212,12 +212,16 @@ const std::vector<FaultRow> k_rows = {
      .exit_code = 1},
     {.name = "cut_during_tls_login_client_side", .c2s = cut(100), .fault_connection = 0,
      .exit_code = 1},
+};
+const std::vector<FaultRow> k_slow_rows = {
     {.name = "server_stops_answering", .s2c = stall(400 * 1024), .timeout_s = 2,
      .reconnects = 1, .min_seconds = 2, .max_seconds = 12},
     {.name = "latency_20ms_each_way", .c2s = delay(20), .s2c = delay(20), .fault_connection = 0},
 };
 
-INSTANTIATE_TEST_SUITE_P(Faults, SyncNetworkFault, ::testing::ValuesIn(k_rows), RowName{});
+// Two ctest tests, so that each stays well inside the time limit.
+INSTANTIATE_TEST_SUITE_P(Cuts, SyncNetworkFault, ::testing::ValuesIn(k_cut_rows), RowName{});
+INSTANTIATE_TEST_SUITE_P(Slow, SyncNetworkFault, ::testing::ValuesIn(k_slow_rows), RowName{});
 
 } // namespace
 } // namespace uidsync::test
