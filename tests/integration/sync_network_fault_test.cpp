@@ -7,6 +7,7 @@
 // byte-identical, flags right, the state DB agreeing, no duplicate upload on the server.
 // The figures (seconds, reconnects) are printed and recorded as test properties.
 #include "support/dovecot.hpp"
+#include "support/dovecot_search.hpp"
 #include "support/net_proxy.hpp"
 #include "support/sync_cli.hpp"
 #include "support/table.hpp"
@@ -19,7 +20,6 @@
 #include <iostream>
 #include <map>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -87,23 +87,9 @@ protected:
     return run_command(args);
   }
 
-  std::string doveadm(const std::string& command, const std::vector<std::string>& args) {
-    std::vector<std::string> full{command, "-u", s_dovecot->user()};
-    full.insert(full.end(), args.begin(), args.end());
-    return s_dovecot->doveadm(full);
-  }
-
-  // The UIDs of `folder` matching `query` (doveadm search prints "<guid> <uid>").
   std::vector<std::string> search(const std::string& folder,
                                   const std::vector<std::string>& query) {
-    std::vector<std::string> args{"mailbox", folder};
-    args.insert(args.end(), query.begin(), query.end());
-    std::istringstream in(doveadm("search", args));
-    std::vector<std::string> out;
-    for (std::string guid, uid; in >> guid >> uid;) {
-      out.push_back(uid);
-    }
-    return out;
+    return search_uids(*s_dovecot, folder, query);
   }
 
   TempDir m_temp;
@@ -179,7 +165,8 @@ TEST_P(SyncNetworkFault, RunEndsAndTheNextRunLeavesBothSidesEqual) {
   if (row.upload) {
     const auto found = search(folder, {"header", "Message-ID", "<" + upload_id + "@example.org>"});
     ASSERT_EQ(found.size(), 1u) << "exactly one copy on the server";
-    auto text = doveadm("fetch", {"text", "mailbox", folder, "uid", found[0]});
+    auto text = s_dovecot->doveadm(
+        {"fetch", "-u", s_dovecot->user(), "text", "mailbox", folder, "uid", found[0]});
     std::erase(text, '\r');
     EXPECT_NE(text.find(upload), std::string::npos) << "the server holds the file's text";
     const auto name = file_with(files, upload_id);
