@@ -5,13 +5,13 @@
 // copy on the server and a local file that names its UID.
 #include "support/crash_step.hpp"
 #include "support/dovecot.hpp"
+#include "support/dovecot_search.hpp"
 #include "support/table.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -61,17 +61,10 @@ protected:
     return s_dovecot->doveadm(full);
   }
 
-  // The UIDs of `folder` matching `query` (doveadm search prints "<guid> <uid>").
+  // The UIDs of `folder` matching `query`.
   std::vector<std::string> search(const std::string& folder,
                                   const std::vector<std::string>& query) {
-    std::vector<std::string> args{"mailbox", folder};
-    args.insert(args.end(), query.begin(), query.end());
-    std::istringstream in(doveadm("search", args));
-    std::vector<std::string> out;
-    for (std::string guid, uid; in >> guid >> uid;) {
-      out.push_back(uid);
-    }
-    return out;
+    return search_uids(*s_dovecot, folder, query);
   }
 
   TempDir m_temp;
