@@ -185,7 +185,9 @@ void print_account(const Context& ctx, const SyncOptions& options, const Account
   for (const auto& f : r.folders) {
     if (f.error) {
       // A disk error names a file; say which folder it stopped, too.
-      const bool named = f.error->message.find("folder " + f.name) != std::string::npos;
+      const bool named =
+          f.error->message.find("folder " + f.name) != std::string::npos ||
+          f.error->message.find("folder \"" + f.name + "\"") != std::string::npos;
       ctx.report({f.error->scope,
                   prefix + (named ? "" : "folder " + f.name + ": ") + f.error->message,
                   f.error->hint});

@@ -421,7 +421,7 @@ bool Runner::settle_quiet(state::Db& db, std::size_t index) {
   } else {
     row.last_sync = static_cast<std::int64_t>(std::time(nullptr));
     if (auto put = db.put_folder(row); !put) {
-      m_result.warnings.push_back(put.error().what());
+      result.error = put.error(); // a state DB that cannot be written is not a success
     }
   }
   finish(index);

@@ -76,6 +76,8 @@ protected:
     if (timeout_s > 0) {
       text += "timeout = " + std::to_string(timeout_s) + "\n";
     }
+    // The byte offsets of the cuts are those of the plain IMAP stream.
+    text += "compress = false\n";
     const fs::path path = m_dir / "proxied.toml";
     write_file(path, text);
     return path;

@@ -144,6 +144,7 @@ ChildResult Child::wait() {
   m_pid = -1;
   if (WIFEXITED(status)) {
     r.status = WEXITSTATUS(status);
+    r.killed = false; // it ended on its own just before the SIGKILL
   } else if (WIFSIGNALED(status)) {
     r.signal = WTERMSIG(status);
   }
