@@ -104,6 +104,9 @@ timed() {
   local peer=$1 phase=$2 run=$WORK/run log=$LOGS/$1.$2 stats
   proxy_start "$log"
   IMAP_HOST=127.0.0.1 IMAP_PORT=$PROXY_PORT configure "$run"
+  # The emulated link ends on loopback, where uidsync does not compress by default; a
+  # real distant server is not on loopback, so uidsync runs as it would there.
+  echo "compress = true" >>"$run/cfg/uidsync.toml"
   run_peer "$run" "$peer" "$phase" "$log"
   proxy_stop
   stats=$(python3 -c 'import json,sys

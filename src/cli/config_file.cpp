@@ -628,7 +628,9 @@ void read_connection(Checker& check, const toml::table& table, const std::string
     account.tls = *tls;
   }
   account.allow_plaintext = table["allow_plaintext"].value_or(false);
-  account.compress = table["compress"].value_or(true);
+  if (const auto compress = table["compress"].value<bool>()) {
+    account.compress = *compress;
+  }
   if (account.tls == core::Tls::none && !account.allow_plaintext) {
     check.error(table["tls"].node()->source(), prefix + "tls",
                 "\"none\" sends the password and all mail unencrypted; use \"starttls\" or "

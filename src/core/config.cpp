@@ -2,7 +2,31 @@
 // Names and defaults of the configuration model.
 #include <uidsync/core/config.hpp>
 
+#include <arpa/inet.h>
+
 namespace uidsync::core {
+
+bool wants_compression(const Account& account) {
+  if (account.compress) {
+    return *account.compress;
+  }
+  std::string host = account.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost" || host == "localhost.") {
+    return false;
+  }
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) != 127;
+  }
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return !IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  return true;
+}
 
 std::string_view to_string(Tls tls) {
   switch (tls) {

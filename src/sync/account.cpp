@@ -206,7 +206,7 @@ core::Result<std::unique_ptr<Connection>> Runner::connect() {
   const std::size_t number = ++m_connections;
   auto c = std::make_unique<Connection>();
   c->counters = &m_wire;
-  if (m_account.compress) {
+  if (core::wants_compression(m_account)) {
     auto deflate = std::make_unique<net::DeflateTransport>(std::move(*transport));
     c->deflate = deflate.get();
     c->transport = std::move(deflate);

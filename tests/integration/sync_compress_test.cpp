@@ -144,7 +144,8 @@ void PrintTo(const CompressRow& row, std::ostream* os) {
 }
 
 const std::vector<CompressRow> k_compress_rows{
-    {"on_by_default", "ZipDefault", "", true},
+    // The fixture listens on 127.0.0.1: loopback, where the default is off.
+    {"off_by_default_on_loopback", "ZipDefault", "", false},
     {"on_when_asked", "ZipOn", "compress = true\n", true},
     {"off_in_config", "ZipOff", "compress = false\n", false},
 };
@@ -183,7 +184,7 @@ TEST_F(SyncCompressBase, TextCorpusMovesAtLeastTwiceFewerWireBytes) {
   const std::string folder = "ZipCorpus";
   const auto corpus = fill_corpus(*s_dovecot, folder, 60, 20000);
   TempDir other;
-  const auto on = sync_into(m_dir, *s_dovecot, "", folder, corpus);
+  const auto on = sync_into(m_dir, *s_dovecot, "compress = true\n", folder, corpus);
   const auto off = sync_into(other.path(), *s_dovecot, "compress = false\n", folder, corpus);
   ASSERT_GT(on.bytes_in, 0U);
   const double ratio = static_cast<double>(off.bytes_in) / static_cast<double>(on.bytes_in);

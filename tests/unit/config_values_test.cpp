@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace uidsync::cli {
@@ -91,9 +92,10 @@ const ValueRow k_value_rows[] = {
     {"max_connections_default", k_cmd,
      [](const core::Account& a) { return std::to_string(a.max_connections); }, "4"},
     {"compress_default_on", k_cmd,
-     [](const core::Account& a) { return std::string(a.compress ? "on" : "off"); }, "on"},
+     [](const core::Account& a) { return std::string(wants_compression(a) ? "on" : "off"); }, "on"},
     {"compress_off", k_cmd + "compress = false\n",
-     [](const core::Account& a) { return std::string(a.compress ? "on" : "off"); }, "off"},
+     [](const core::Account& a) { return std::string(wants_compression(a) ? "on" : "off"); },
+     "off"},
     {"timeout_default", k_cmd,
      [](const core::Account& a) { return std::to_string(a.timeout.count()); }, "60"},
     {"password_cmd_string_split", "password_cmd = \"pass show 'mail/my work'\"\n",
@@ -168,6 +170,40 @@ TEST(ConfigValuesSample, ShippedSampleIsValid) {
   EXPECT_EQ(config->accounts.front().password.kind, core::PasswordSource::Kind::command);
   EXPECT_EQ(config->accounts.front().folders.size(), 3U);
 }
+
+// compress unset: on, except towards a loopback server; set: as set.
+struct CompressionRow {
+  std::string name;
+  std::string host;
+  std::optional<bool> compress;
+  bool expected;
+};
+
+const CompressionRow k_compression_rows[] = {
+    {"remote_name", "imap.example.org", std::nullopt, true},
+    {"remote_ipv4", "192.0.2.7", std::nullopt, true},
+    {"remote_ipv6", "2001:db8::1", std::nullopt, true},
+    {"localhost", "localhost", std::nullopt, false},
+    {"loopback_ipv4", "127.0.0.1", std::nullopt, false},
+    {"loopback_ipv4_other", "127.3.2.1", std::nullopt, false},
+    {"loopback_ipv6", "::1", std::nullopt, false},
+    {"loopback_ipv6_bracketed", "[::1]", std::nullopt, false},
+    {"name_starting_like_loopback", "127.example.org", std::nullopt, true},
+    {"forced_on_loopback", "127.0.0.1", true, true},
+    {"forced_off_remote", "imap.example.org", false, false},
+};
+
+class ConfigCompression : public ::testing::TestWithParam<CompressionRow> {};
+
+TEST_P(ConfigCompression, DefaultDependsOnTheServerAddress) {
+  core::Account account;
+  account.host = GetParam().host;
+  account.compress = GetParam().compress;
+  EXPECT_EQ(core::wants_compression(account), GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, ConfigCompression, ::testing::ValuesIn(k_compression_rows),
+                         test::RowName{});
 
 } // namespace
 } // namespace uidsync::cli
