@@ -191,6 +191,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   for (auto& r : *state_rows) {
     rows[r.uid] = std::move(r);
   }
+  std::vector<state::MessageRow>().swap(*state_rows); // moved-from rows: 11 MB at 35,000
   auto view = detail::read_remote(session, row, rows, options, where);
   UIDSYNC_TRY(view);
   const auto& by_uid = view->by_uid;
