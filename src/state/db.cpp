@@ -8,7 +8,12 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <map>
 #include <system_error>
@@ -175,6 +180,33 @@ const fs::path& Db::path() const {
 }
 
 core::Result<Db> Db::open(const fs::path& path, Check check) {
+  std::error_code ec;
+  if (!fs::exists(path, ec) && !ec) {
+    fs::path fresh = path;
+    fresh += ".new";
+    for (const char* leftover : {"", "-wal", "-shm", "-journal"}) {
+      fs::remove(fresh.string() + leftover, ec); // an earlier creation that was cut short
+    }
+    {
+      auto made = open_file(fresh, Check::skip);
+      UIDSYNC_TRY(made);
+    } // closed: SQLite checkpoints the WAL into the file and syncs it
+    if (::rename(fresh.c_str(), path.c_str()) != 0) {
+      return core::fail(core::Scope::account,
+                        fmt::format("cannot create the state DB {}: renaming {} failed: {}",
+                                    path.string(), fresh.string(), std::strerror(errno)),
+                        "check the state directory's permissions and free space");
+    }
+    if (const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+  }
+  return open_file(path, check);
+}
+
+core::Result<Db> Db::open_file(const fs::path& path, Check check) {
   auto corrupt = [&](std::string_view why) {
     return core::fail(core::Scope::account,
                       fmt::format("state DB {} is unreadable or corrupt: {}", path.string(), why),

@@ -142,7 +142,9 @@ public:
   // older schema. Fails with Scope::account, naming the file and how to rebuild it,
   // if the file is empty, corrupt, not a database, or from a newer version, or if
   // another program keeps it locked for longer than the 5 s busy timeout.
-  // An existing file is never recreated empty.
+  // An existing file is never recreated empty. A new file is built under
+  // "<path>.new" and renamed into place once its schema is complete, so that a
+  // crash while creating it never leaves a file that later opens as damaged.
   static core::Result<Db> open(const std::filesystem::path& path, Check check = Check::full);
 
   Db(Db&&) noexcept;
@@ -199,6 +201,8 @@ public:
 private:
   friend class Transaction;
   explicit Db(std::unique_ptr<Impl> impl);
+  // open() on a file that exists, or (create) on a new one.
+  static core::Result<Db> open_file(const std::filesystem::path& path, Check check);
   core::Result<std::vector<MessageRow>> message_rows(std::string_view sql, std::int64_t folder_id,
                                                      const std::string* message_id);
   std::unique_ptr<Impl> m_impl;
