@@ -4,7 +4,9 @@
 
 #include <uidsync/util/log.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace uidsync::imap {
 
@@ -388,6 +390,26 @@ core::Result<void> Session::refresh_capabilities(std::chrono::milliseconds timeo
   return {};
 }
 
+bool Session::adopt_capabilities(std::string_view list) {
+  std::set<std::string> caps;
+  std::size_t pos = 0;
+  while (pos < list.size()) {
+    const auto end = std::min(list.find(' ', pos), list.size());
+    if (end > pos) {
+      std::string atom(list.substr(pos, end - pos));
+      std::transform(atom.begin(), atom.end(), atom.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      caps.insert(std::move(atom));
+    }
+    pos = end + 1;
+  }
+  if (caps.empty()) {
+    return false;
+  }
+  m_capabilities = std::move(caps);
+  return true;
+}
+
 core::Result<std::set<std::string>> Session::enable_qresync(std::chrono::milliseconds timeout) {
   CommandBuilder b("ENABLE");
   if (has_capability("QRESYNC")) {
@@ -426,6 +448,12 @@ core::Result<void> Session::logout(std::chrono::milliseconds timeout) {
   m_logging_out = true;
   bool done = false;
   submit(CommandBuilder("LOGOUT").build().value(), [&done](const Tagged&) { done = true; });
+  if (timeout.count() == 0) {
+    auto sent = flush();
+    m_closed = true;
+    m_transport.close();
+    return sent;
+  }
   auto finished = run_until([&] { return done || m_closed; }, timeout);
   m_closed = true;
   m_transport.close();

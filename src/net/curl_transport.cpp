@@ -187,6 +187,7 @@ struct CurlTransport::Impl {
     const auto cap = rest.find("CAPABILITY ");
     if (starts_with_ci(rest, "* CAPABILITY ")) {
       self.m_capabilities = std::string(rest.substr(13));
+      self.m_untagged_capabilities = self.m_capabilities;
     } else if (cap != std::string_view::npos && rest.find("[CAPABILITY ") != std::string_view::npos) {
       const auto end = rest.find(']', cap);
       self.m_capabilities = std::string(rest.substr(cap + 11, end == std::string_view::npos
@@ -197,6 +198,19 @@ struct CurlTransport::Impl {
     const auto space = rest.find(' ');
     if (space != std::string_view::npos && rest[0] != '*' && rest[0] != '+') {
       const auto status = rest.substr(space + 1);
+      // libcurl's last command of the connect phase is the login: the capabilities
+      // in its tagged OK, or in an untagged CAPABILITY just before it (Dovecot sends
+      // that), are the post-login ones.
+      self.m_login_capabilities.clear();
+      if (starts_with_ci(status, "OK [CAPABILITY ")) {
+        const auto end = status.find(']');
+        if (end != std::string_view::npos) {
+          self.m_login_capabilities = std::string(status.substr(15, end - 15));
+        }
+      } else if (starts_with_ci(status, "OK")) {
+        self.m_login_capabilities = self.m_untagged_capabilities;
+      }
+      self.m_untagged_capabilities.clear();
       if (starts_with_ci(status, "NO ") || starts_with_ci(status, "BAD ")) {
         self.m_last_refusal = std::string(status.substr(status.find(' ') + 1));
       }
@@ -558,18 +572,23 @@ core::Result<std::unique_ptr<CurlTransport>> CurlTransport::connect(const Connec
   // Stop feeding connect-phase lines; raw I/O from here on.
   self->m_on_server_line = nullptr;
 
-  // libcurl returns OK without logging in (no user name, netrc miss): prove we are in
-  // authenticated state with a command that is only valid there.
-  UIDSYNC_TRY(self->write_all(std::string(k_auth_probe_tag) + " NAMESPACE\r\n", o.io_timeout));
-  auto reply = Impl::read_tagged(*self, k_auth_probe_tag, Clock::now() + o.io_timeout);
-  UIDSYNC_TRY(reply);
-  if (!starts_with_ci(*reply, "OK")) {
-    return core::fail(core::Scope::account,
-                      "server " + self->m_peer + " did not log in " +
-                          (o.user.empty() ? std::string("(no user name)") : o.user) +
-                          " (it answered \"" + *reply + "\" after the login)",
-                      o.secret.empty() ? "check that " + o.netrc_file + " has an entry for " + o.host
-                                       : "check user and auth mechanism");
+  // libcurl returns OK without logging in when it has no credentials (a netrc file
+  // without an entry for the host): then prove we are in authenticated state with a
+  // command that is only valid there. With a user name and a secret given, libcurl
+  // either logs in or fails the connect (CURLE_LOGIN_DENIED), so the proof would
+  // only cost a round trip on every connection.
+  if (o.user.empty() || o.secret.empty()) {
+    UIDSYNC_TRY(self->write_all(std::string(k_auth_probe_tag) + " NAMESPACE\r\n", o.io_timeout));
+    auto reply = Impl::read_tagged(*self, k_auth_probe_tag, Clock::now() + o.io_timeout);
+    UIDSYNC_TRY(reply);
+    if (!starts_with_ci(*reply, "OK")) {
+      return core::fail(core::Scope::account,
+                        "server " + self->m_peer + " did not log in " +
+                            (o.user.empty() ? std::string("(no user name)") : o.user) +
+                            " (it answered \"" + *reply + "\" after the login)",
+                        o.secret.empty() ? "check that " + o.netrc_file + " has an entry for " + o.host
+                                         : "check user and auth mechanism");
+    }
   }
   util::logger("net")->debug("logged in to {} as {} in {} ms", self->m_peer, o.user,
                              elapsed.count());

@@ -36,6 +36,8 @@ namespace {
 constexpr int k_max_reconnects_total = 16;
 
 // What tells, without SELECT, whether a folder changed since the last sync.
+// LOGOUT at the end of a run is sent, not waited for (see Runner::logout).
+constexpr std::chrono::milliseconds k_logout_wait{0};
 constexpr std::string_view k_status_items = "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)";
 
 // Everything a folder attempt can achieve, summed: a change means progress.
@@ -172,7 +174,13 @@ public:
   const WireCounters& wire() const { return m_wire; }
 
 private:
-  core::Result<std::unique_ptr<Connection>> connect();
+  // Opens a connection; `compress`: start COMPRESS at once (when wanted and offered).
+  core::Result<std::unique_ptr<Connection>> connect(bool compress = true);
+  core::Result<void> compress(Connection& connection);
+  // Sends LOGOUT and closes without waiting for the server's BYE (RFC 3501 §6.1.3
+  // asks nothing of the client after it): every command before it has completed,
+  // so the wait would only add a round trip to every run.
+  void logout(Connection& connection) { (void)connection.session->logout(k_logout_wait); }
   core::Result<std::vector<imap::MailboxList>>
   list(imap::Session& session, std::map<std::string, imap::MailboxStatus>& statuses);
   void status_of_targets(imap::Session& session, state::Db& db);
@@ -200,7 +208,7 @@ private:
   std::size_t m_active = 0; // workers still running
 };
 
-core::Result<std::unique_ptr<Connection>> Runner::connect() {
+core::Result<std::unique_ptr<Connection>> Runner::connect(bool compress_now) {
   auto transport = m_options.connect();
   UIDSYNC_TRY(transport);
   const std::size_t number = ++m_connections;
@@ -223,17 +231,27 @@ core::Result<std::unique_ptr<Connection>> Runner::connect() {
   so.body_sink = c->router.get();
   c->session = std::make_unique<imap::Session>(*c->transport, so);
   // RFC 3501 §6.2: capabilities may change after login (Dovecot announces
-  // UIDPLUS only then), and the executor needs the real list.
-  UIDSYNC_TRY(c->session->refresh_capabilities(m_timeout));
-  if (c->deflate != nullptr) {
-    auto compressed = imap::start_compression(*c->session, *c->deflate, m_timeout);
+  // UIDPLUS only then), and the executor needs the real list: taken from the login
+  // reply when it carried them, asked for otherwise.
+  if (!c->session->adopt_capabilities(c->transport->login_capabilities())) {
+    UIDSYNC_TRY(c->session->refresh_capabilities(m_timeout));
+  }
+  if (compress_now) {
+    UIDSYNC_TRY(compress(*c));
+  }
+  util::logger("sync")->debug("account {}: connection {} is up", m_account.name, number);
+  return c;
+}
+
+core::Result<void> Runner::compress(Connection& connection) {
+  if (connection.deflate != nullptr) {
+    auto compressed = imap::start_compression(*connection.session, *connection.deflate, m_timeout);
     UIDSYNC_TRY(compressed);
     if (*compressed) {
       ++m_wire.compressed;
     }
   }
-  util::logger("sync")->debug("account {}: connection {} is up", m_account.name, number);
-  return c;
+  return {};
 }
 
 void Runner::run() {
@@ -242,7 +260,9 @@ void Runner::run() {
     m_result.error = db.error();
     return;
   }
-  auto first = connect();
+  // The listing connection compresses only once there is work: a no-op run is
+  // cheaper without COMPRESS's round trip.
+  auto first = connect(false);
   if (!first) {
     m_result.error = first.error();
     return;
@@ -291,13 +311,35 @@ void Runner::run() {
   }
   // Folders whose STATUS and local side show no change are done here: only
   // the others are SELECTed, spread over the pool.
-  for (std::size_t i = 0; i < m_targets.size(); ++i) {
-    if (!settle_quiet(*db, i)) {
-      m_queue.push_back(i);
+  // Their last_sync is written in one transaction: one commit, not one per folder.
+  {
+    std::optional<state::Transaction> tx;
+    if (!m_options.dry_run) {
+      auto begun = db->begin();
+      if (!begun) {
+        m_result.error = begun.error();
+        return;
+      }
+      tx.emplace(std::move(*begun));
+    }
+    for (std::size_t i = 0; i < m_targets.size(); ++i) {
+      if (!settle_quiet(*db, i)) {
+        m_queue.push_back(i);
+      }
+    }
+    if (tx) {
+      if (auto committed = tx->commit(); !committed) {
+        m_result.error = committed.error();
+        return;
+      }
     }
   }
   if (m_queue.empty()) {
-    (void)(*first)->session->logout(m_timeout);
+    logout(**first);
+    return;
+  }
+  if (auto compressed = compress(**first); !compressed) {
+    m_result.error = compressed.error();
     return;
   }
   const int jobs = m_options.jobs > 0 ? m_options.jobs : m_account.max_connections;
@@ -599,7 +641,7 @@ void Runner::work(std::unique_ptr<Connection> connection) {
     finish(*index);
   }
   if (connection) {
-    (void)connection->session->logout(m_timeout);
+    logout(*connection);
   }
 }
 

@@ -315,6 +315,55 @@ TEST(ImapSessionLogout, ByeAfterLogoutIsNotAnError) {
   EXPECT_TRUE(s.closed());
 }
 
+TEST(ImapSessionLogout, ZeroTimeoutSendsLogoutAndClosesWithoutWaiting) {
+  FakeTransport t; // never answers
+  Session s(t);
+  auto result = s.logout(0ms);
+  EXPECT_TRUE(result) << result.error().what();
+  EXPECT_EQ(t.client(), "u1 LOGOUT\r\n");
+  EXPECT_TRUE(s.closed());
+}
+
+// ---- Capabilities taken from the login reply.
+
+struct AdoptRow {
+  std::string name;
+  std::string list;
+  bool adopted;
+  std::vector<std::string> has; // after adoption (upper case)
+  std::vector<std::string> lacks;
+};
+
+class ImapSessionAdopt : public ::testing::TestWithParam<AdoptRow> {};
+
+TEST_P(ImapSessionAdopt, TakesTheLoginListOrKeepsTheOldOne) {
+  const auto& row = GetParam();
+  FakeTransport t;
+  t.server("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n");
+  Session s(t);
+  ASSERT_TRUE(s.step(0ms));
+  ASSERT_TRUE(s.has_capability("AUTH=PLAIN"));
+  EXPECT_EQ(s.adopt_capabilities(row.list), row.adopted);
+  for (const auto& c : row.has) {
+    EXPECT_TRUE(s.has_capability(c)) << c;
+  }
+  for (const auto& c : row.lacks) {
+    EXPECT_FALSE(s.has_capability(c)) << c;
+  }
+  EXPECT_EQ(t.client(), ""); // nothing asked
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, ImapSessionAdopt,
+    ::testing::Values(
+        AdoptRow{"ReplacesThePreLoginList", "IMAP4rev1 UIDPLUS QRESYNC", true,
+                 {"IMAP4REV1", "UIDPLUS", "QRESYNC"}, {"AUTH=PLAIN"}},
+        AdoptRow{"UpperCasesAndSkipsExtraSpaces", "imap4rev1  compress=deflate ", true,
+                 {"IMAP4REV1", "COMPRESS=DEFLATE"}, {"AUTH=PLAIN", ""}},
+        AdoptRow{"EmptyKeepsTheOldList", "", false, {"AUTH=PLAIN"}, {"UIDPLUS"}},
+        AdoptRow{"SpacesOnlyKeepTheOldList", "   ", false, {"AUTH=PLAIN"}, {"UIDPLUS"}}),
+    test::RowName{});
+
 // ---- Continuation requests: IDLE.
 
 TEST(ImapSessionIdle, IdleDeliversUpdatesAndHoldsCommandsUntilDone) {

@@ -82,13 +82,18 @@ public:
 
   // CAPABILITY, to replace what was seen before authentication.
   core::Result<void> refresh_capabilities(std::chrono::milliseconds timeout);
+  // Takes the post-login capabilities the login reply carried (a space-separated
+  // list, net::Transport::login_capabilities()) instead of asking for them. An
+  // empty list changes nothing and returns false (then call refresh_capabilities).
+  bool adopt_capabilities(std::string_view list);
   // ENABLE CONDSTORE QRESYNC when advertised; returns what the server enabled.
   core::Result<std::set<std::string>> enable_qresync(std::chrono::milliseconds timeout);
   // IDLE (RFC 2177): `on_data` gets what arrives meanwhile; stop with idle_done().
   std::string idle(CompletionHandler on_done, DataHandler on_data = {});
   void idle_done();
   bool idling() const { return m_idle_tag.has_value() && m_idle_started; }
-  // NOOP and LOGOUT. LOGOUT's BYE is expected and does not count as a failure.
+  // NOOP and LOGOUT. LOGOUT's BYE is expected and does not count as a failure;
+  // logout() with a zero `timeout` sends LOGOUT and closes without waiting for it.
   std::string noop(CompletionHandler on_done);
   core::Result<void> logout(std::chrono::milliseconds timeout);
 

@@ -85,6 +85,7 @@ public:
   void close() override;
   std::uint64_t bytes_read() const override { return m_bytes_read; }
   std::uint64_t bytes_written() const override { return m_bytes_written; }
+  std::string login_capabilities() const override { return m_login_capabilities; }
 
   // Sends `u1 LOGOUT`, waits at most `timeout` for its tagged reply, then close().
   // For callers without an IMAP session. Never fails: the connection ends either way.
@@ -123,6 +124,8 @@ private:
   std::string m_peer;
   std::string m_greeting;
   std::string m_capabilities;
+  std::string m_login_capabilities; // from the last tagged OK of the connect phase
+  std::string m_untagged_capabilities; // "* CAPABILITY" since the last tagged line
   std::string m_server_fingerprint;
   TlsInfo m_tls_info;
   std::string m_expected_fingerprint; // normalised hex; empty: no pin

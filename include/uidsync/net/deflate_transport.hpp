@@ -43,6 +43,7 @@ public:
   void close() override;
   std::uint64_t bytes_read() const override { return m_inner->bytes_read(); }
   std::uint64_t bytes_written() const override { return m_inner->bytes_written(); }
+  std::string login_capabilities() const override { return m_inner->login_capabilities(); }
 
   std::uint64_t imap_bytes_read() const { return m_imap_read; }
   std::uint64_t imap_bytes_written() const { return m_imap_written; }

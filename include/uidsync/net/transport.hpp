@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace uidsync::net {
@@ -42,6 +43,11 @@ public:
   // Closes the stream. Idempotent; no I/O after it.
   virtual void close() = 0;
 
+  // The capability list the server sent with its login reply (RFC 3501 §7.1: the
+  // tagged OK of LOGIN/AUTHENTICATE may carry a CAPABILITY response code), as
+  // "IMAP4rev1 IDLE ..."; empty when it sent none (the caller then asks with
+  // CAPABILITY). Saves a round trip on every login to servers that send it.
+  virtual std::string login_capabilities() const { return {}; }
   // Bytes moved so far, for stats and the round-trip/bytes benchmarks.
   virtual std::uint64_t bytes_read() const = 0;
   virtual std::uint64_t bytes_written() const = 0;
