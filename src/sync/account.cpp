@@ -35,6 +35,20 @@ namespace {
 // Reconnects per folder, however much each attempt achieves.
 constexpr int k_max_reconnects_total = 16;
 
+// Attempts at opening one connection while it breaks before it is usable (closed,
+// reset or timed out during the greeting, TLS, the login or the first commands after
+// it), and the pause before the 2nd and the 3rd: at most 1.5 s of waiting in all. A
+// login refusal, a certificate problem or a config error is never tried again (a
+// wrong password tried again can lock the account).
+constexpr int k_connect_attempts = 3;
+constexpr std::array<std::chrono::milliseconds, k_connect_attempts - 1> k_connect_backoff{
+    std::chrono::milliseconds(500), std::chrono::milliseconds(1000)};
+
+// Logins that succeeded on this thread (the account's connector returned a transport;
+// counted by sync_account()'s wrapper): a connection failing after one was lost, not
+// refused.
+thread_local std::size_t t_logins = 0;
+
 // What tells, without SELECT, whether a folder changed since the last sync.
 constexpr std::string_view k_status_items = "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)";
 
@@ -173,6 +187,10 @@ public:
 
 private:
   core::Result<std::unique_ptr<Connection>> connect();
+  // connect(), tried k_connect_attempts times in all while each failure is transient
+  // (core::Error::transient, or any failure after the login succeeded), with
+  // k_connect_backoff between attempts. Fails with the last error, naming the attempts.
+  core::Result<std::unique_ptr<Connection>> open_connection();
   core::Result<std::vector<imap::MailboxList>>
   list(imap::Session& session, std::map<std::string, imap::MailboxStatus>& statuses);
   void status_of_targets(imap::Session& session, state::Db& db);
@@ -236,13 +254,43 @@ core::Result<std::unique_ptr<Connection>> Runner::connect() {
   return c;
 }
 
+core::Result<std::unique_ptr<Connection>> Runner::open_connection() {
+  auto log = util::logger("sync");
+  for (int attempt = 1;; ++attempt) {
+    const std::size_t logins = t_logins;
+    auto c = connect();
+    if (c) {
+      if (attempt > 1) {
+        log->info("account {}: connected on attempt {} of {}", m_account.name, attempt,
+                  k_connect_attempts);
+      }
+      return c;
+    }
+    const bool lost = c.error().transient || t_logins != logins;
+    if (!lost) {
+      return c; // refused, untrusted, misconfigured: as it is, at once
+    }
+    if (attempt == k_connect_attempts) {
+      core::Error e = std::move(c).error();
+      e.message = "account " + m_account.name + ": no usable connection after " +
+                  std::to_string(k_connect_attempts) + " attempts: " + e.message;
+      return util::unexpected(std::move(e));
+    }
+    const auto pause = k_connect_backoff[static_cast<std::size_t>(attempt - 1)];
+    log->warn("account {}: {}; reconnecting in {:.1f} s (attempt {} of {})", m_account.name,
+              c.error().message, std::chrono::duration<double>(pause).count(), attempt + 1,
+              k_connect_attempts);
+    std::this_thread::sleep_for(pause);
+  }
+}
+
 void Runner::run() {
   auto db = state::Db::open(m_options.db_path);
   if (!db) {
     m_result.error = db.error();
     return;
   }
-  auto first = connect();
+  auto first = open_connection();
   if (!first) {
     m_result.error = first.error();
     return;
@@ -544,7 +592,7 @@ void Runner::work(std::unique_ptr<Connection> connection) {
     broken = db.error();
   } else if (!connection) {
     // Connect before taking a folder, so the pool has its size from the start.
-    auto opened = connect();
+    auto opened = open_connection();
     if (opened) {
       connection = std::move(*opened);
     } else {
@@ -562,7 +610,7 @@ void Runner::work(std::unique_ptr<Connection> connection) {
     while (true) {
       const std::uint64_t before = progress_of(result.stats);
       if (!connection) {
-        auto opened = connect();
+        auto opened = open_connection();
         if (!opened) {
           give_up(*index, opened.error());
           return;
@@ -668,7 +716,15 @@ bool AccountResult::ok() const {
 
 AccountResult sync_account(const core::Account& account, const AccountOptions& options) {
   AccountResult result;
-  Runner runner(account, options, result);
+  AccountOptions counted = options;
+  counted.connect = [inner = options.connect]() {
+    auto transport = inner();
+    if (transport) {
+      ++t_logins;
+    }
+    return transport;
+  };
+  Runner runner(account, counted, result);
   runner.run();
   result.connections = runner.connections();
   result.bytes_in = runner.wire().in;
