@@ -272,8 +272,8 @@ core::Result<std::unique_ptr<Connection>> Runner::open_connection() {
     }
     if (attempt == k_connect_attempts) {
       core::Error e = std::move(c).error();
-      e.message = "account " + m_account.name + ": no usable connection after " +
-                  std::to_string(k_connect_attempts) + " attempts: " + e.message;
+      e.message = "no usable connection after " + std::to_string(k_connect_attempts) +
+                  " attempts: " + e.message;
       return util::unexpected(std::move(e));
     }
     const auto pause = k_connect_backoff[static_cast<std::size_t>(attempt - 1)];
