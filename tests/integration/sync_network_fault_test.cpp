@@ -35,8 +35,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr std::size_t k_big_body = 1024 * 1024;    // the server's large message
-constexpr std::size_t k_upload_body = 300 * 1024;  // the local file uploaded by APPEND
+constexpr std::size_t k_big_body = 1024 * 1024;   // the server's large message
+constexpr std::size_t k_upload_body = 300 * 1024; // the local file uploaded by APPEND
 // The small messages of a "large folder" row: their UID FETCH 1:* listing is about
 // 600 lines of ~100 bytes, some 60 KiB of server->client traffic.
 constexpr std::size_t k_many = 600;
@@ -68,7 +68,7 @@ struct FaultRow {
   std::size_t many = 0;     // the folder also holds this many small messages
   Phase cut_in = Phase::any;
   std::uint64_t connections = 0; // the proxy accepted exactly this many (0: not checked)
-  std::string says{};       // the faulty run's output contains this (with {port}: the proxy's)
+  std::string says{};            // the faulty run's output contains this (with {port}: the proxy's)
   Refusal refusal = Refusal::none;
 };
 
@@ -189,13 +189,13 @@ TEST_P(SyncNetworkFault, RunEndsAndTheNextRunLeavesBothSidesEqual) {
   const std::string folder = "Net_" + row.name;
   const std::string upload_id = "upload-" + row.name;
   std::map<std::string, std::string> sent;
-  for (const auto& [id, bytes] : {std::pair{"small1-" + row.name, std::size_t{0}},
-                                  std::pair{"big-" + row.name, k_big_body},
-                                  std::pair{"small2-" + row.name, std::size_t{2000}}}) {
+  for (const auto& [id, bytes] :
+       {std::pair{"small1-" + row.name, std::size_t{0}}, std::pair{"big-" + row.name, k_big_body},
+        std::pair{"small2-" + row.name, std::size_t{2000}}}) {
     sent[id] = message(id, bytes);
   }
-  s_dovecot->fill(folder, {sent["small1-" + row.name], sent["big-" + row.name],
-                           sent["small2-" + row.name]});
+  s_dovecot->fill(
+      folder, {sent["small1-" + row.name], sent["big-" + row.name], sent["small2-" + row.name]});
   s_dovecot->doveadm(
       {"flags", "add", "-u", s_dovecot->user(), "\\Seen", "mailbox", folder, "uid", "1"});
   if (row.many > 0) {
@@ -234,8 +234,8 @@ TEST_P(SyncNetworkFault, RunEndsAndTheNextRunLeavesBothSidesEqual) {
     EXPECT_EQ(reconnects_in(faulty.output), row.reconnects) << faulty.output;
     EXPECT_GE(seconds, row.min_seconds);
     EXPECT_LE(seconds, row.max_seconds) << "the run must end by itself";
-    const bool faulted = row.c2s.cut_after || row.s2c.cut_after || row.c2s.stall_after ||
-                         row.s2c.stall_after;
+    const bool faulted =
+        row.c2s.cut_after || row.s2c.cut_after || row.c2s.stall_after || row.s2c.stall_after;
     EXPECT_EQ(stats.cuts + stats.stalls > 0, faulted) << "the fault hit the run";
     if (row.connections > 0) {
       EXPECT_EQ(stats.connections, row.connections) << faulty.output;
@@ -249,9 +249,9 @@ TEST_P(SyncNetworkFault, RunEndsAndTheNextRunLeavesBothSidesEqual) {
     }
     const std::string transcript = read_file(trace);
     if (row.cut_in == Phase::login) {
-      // Sessions are numbered from the first login on: the cut connections never got
-      // that far, so the transcript has a session for each connection that was not cut.
-      EXPECT_EQ(sessions_in(transcript), stats.connections - stats.cuts)
+      // Sessions are numbered from the first login on: the cut (or stalled) connections
+      // never got that far, so the transcript has a session for each of the others.
+      EXPECT_EQ(sessions_in(transcript), stats.connections - stats.cuts - stats.stalls)
           << transcript.substr(0, 4000);
     } else if (row.cut_in == Phase::listing) {
       EXPECT_TRUE(cut_inside_listing(transcript)) << transcript.substr(0, 4000);
@@ -296,19 +296,23 @@ TEST_P(SyncNetworkFault, RunEndsAndTheNextRunLeavesBothSidesEqual) {
   EXPECT_TRUE(mirror.clean()) << mirror.text();
 
   // The state DB knows exactly the messages the Maildir holds.
-  const auto status = run_command(
-      {UIDSYNC_BINARY, "-c", (m_dir / "config.toml").string(), "status", "--json"});
+  const auto status =
+      run_command({UIDSYNC_BINARY, "-c", (m_dir / "config.toml").string(), "status", "--json"});
   ASSERT_EQ(status.status, 0) << status.output;
-  EXPECT_NE(status.output.find("\"name\": \"" + folder + "\""), std::string::npos)
-      << status.output;
-  EXPECT_NE(status.output.find("\"messages\": " + std::to_string(files.size())),
-            std::string::npos)
+  EXPECT_NE(status.output.find("\"name\": \"" + folder + "\""), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("\"messages\": " + std::to_string(files.size())), std::string::npos)
       << status.output;
 }
 
-NetFault cut(std::uint64_t k) { return {0ms, 0, k, std::nullopt}; }
-NetFault stall(std::uint64_t k) { return {0ms, 0, std::nullopt, k}; }
-NetFault delay(int ms) { return {std::chrono::milliseconds(ms), 0, std::nullopt, std::nullopt}; }
+NetFault cut(std::uint64_t k) {
+  return {0ms, 0, k, std::nullopt};
+}
+NetFault stall(std::uint64_t k) {
+  return {0ms, 0, std::nullopt, k};
+}
+NetFault delay(int ms) {
+  return {std::chrono::milliseconds(ms), 0, std::nullopt, std::nullopt};
+}
 
 // Byte offsets: the TLS handshake, login, SELECT and the two small messages are a few
 // KiB, so 400 KiB server->client falls inside the 1 MiB body literal, and 150 KiB
@@ -319,42 +323,92 @@ NetFault delay(int ms) { return {std::chrono::milliseconds(ms), 0, std::nullopt,
 // server->client, so 30 KiB lands inside it (the transcript confirms it).
 const std::vector<FaultRow> k_cut_rows = {
     {.name = "cut_inside_body_literal", .s2c = cut(400 * 1024), .reconnects = 1},
-    {.name = "cut_inside_append_literal", .c2s = cut(150 * 1024), .upload = true,
-     .reconnects = 1},
+    {.name = "cut_inside_append_literal", .c2s = cut(150 * 1024), .upload = true, .reconnects = 1},
+    {.name = "cut_inside_uid_fetch_listing",
+     .s2c = cut(30 * 1024),
+     .reconnects = 1,
+     .many = k_many,
+     .cut_in = Phase::listing},
+};
+const std::vector<FaultRow> k_login_rows = {
     // A lost login is tried again within the run: 0.5 s later, a second connection.
-    {.name = "cut_during_tls_login_server_side", .s2c = cut(600), .min_seconds = 0.5, .cut_in = Phase::login,
-     .connections = 2, .says = "reconnecting in 0.5 s (attempt 2 of 3)"},
-    {.name = "cut_during_tls_login_client_side", .c2s = cut(100), .min_seconds = 0.5, .cut_in = Phase::login,
-     .connections = 2, .says = "reconnecting in 0.5 s (attempt 2 of 3)"},
-    {.name = "cut_in_plain_greeting", .s2c = cut(40), .min_seconds = 0.5, .plain = true, .cut_in = Phase::login,
-     .connections = 2, .says = "reconnecting in 0.5 s (attempt 2 of 3)"},
-    {.name = "cut_in_plain_authenticate", .c2s = cut(30), .min_seconds = 0.5, .plain = true,
-     .cut_in = Phase::login, .connections = 2,
+    {.name = "cut_during_tls_login_server_side",
+     .s2c = cut(600),
+     .min_seconds = 0.5,
+     .cut_in = Phase::login,
+     .connections = 2,
+     .says = "reconnecting in 0.5 s (attempt 2 of 3)"},
+    {.name = "cut_during_tls_login_client_side",
+     .c2s = cut(100),
+     .min_seconds = 0.5,
+     .cut_in = Phase::login,
+     .connections = 2,
+     .says = "reconnecting in 0.5 s (attempt 2 of 3)"},
+    {.name = "cut_in_plain_greeting",
+     .s2c = cut(40),
+     .min_seconds = 0.5,
+     .plain = true,
+     .cut_in = Phase::login,
+     .connections = 2,
+     .says = "reconnecting in 0.5 s (attempt 2 of 3)"},
+    {.name = "cut_in_plain_authenticate",
+     .c2s = cut(30),
+     .min_seconds = 0.5,
+     .plain = true,
+     .cut_in = Phase::login,
+     .connections = 2,
      .says = "reconnecting in 0.5 s (attempt 2 of 3)"},
     // Every connection cut: three attempts, 0.5 s + 1 s apart, then a clear failure.
-    {.name = "cut_in_every_login", .s2c = cut(40), .fault_connection = 0, .exit_code = 1,
-     .min_seconds = 1.5, .max_seconds = 10, .plain = true, .cut_in = Phase::login,
-     .connections = 3, .says = "no usable connection after 3 attempts: connection to "
-                               "127.0.0.1:{port} lost before the login finished"},
+    {.name = "cut_in_every_login",
+     .s2c = cut(40),
+     .fault_connection = 0,
+     .exit_code = 1,
+     .min_seconds = 1.5,
+     .max_seconds = 10,
+     .plain = true,
+     .cut_in = Phase::login,
+     .connections = 3,
+     .says = "no usable connection after 3 attempts: connection to "
+             "127.0.0.1:{port} lost before the login finished"},
     // Refused, not lost: one connection, no retry (a wrong password tried again can lock
     // the account).
-    {.name = "wrong_password_is_not_retried", .exit_code = 1, .max_seconds = 5,
-     .connections = 1, .says = "refused by 127.0.0.1:{port}",
+    {.name = "wrong_password_is_not_retried",
+     .exit_code = 1,
+     .max_seconds = 5,
+     .connections = 1,
+     .says = "refused by 127.0.0.1:{port}",
      .refusal = Refusal::wrong_password},
-    {.name = "untrusted_certificate_is_not_retried", .exit_code = 1, .max_seconds = 5,
-     .connections = 1, .says = "certificate of 127.0.0.1:{port} is not trusted",
+    {.name = "untrusted_certificate_is_not_retried",
+     .exit_code = 1,
+     .max_seconds = 5,
+     .connections = 1,
+     .says = "certificate of 127.0.0.1:{port} is not trusted",
      .refusal = Refusal::untrusted_certificate},
-    {.name = "cut_inside_uid_fetch_listing", .s2c = cut(30 * 1024), .reconnects = 1,
-     .many = k_many, .cut_in = Phase::listing},
 };
 const std::vector<FaultRow> k_slow_rows = {
-    {.name = "server_stops_answering", .s2c = stall(400 * 1024), .timeout_s = 2,
-     .reconnects = 1, .min_seconds = 2, .max_seconds = 30},
+    {.name = "server_stops_answering",
+     .s2c = stall(400 * 1024),
+     .timeout_s = 2,
+     .reconnects = 1,
+     .min_seconds = 2,
+     .max_seconds = 30},
+    // The server greets, then never sees AUTHENTICATE: the login times out after 2 s
+    // and is tried again on a new connection.
+    {.name = "server_stops_answering_in_login",
+     .c2s = stall(30),
+     .timeout_s = 2,
+     .min_seconds = 2.5,
+     .max_seconds = 30,
+     .plain = true,
+     .cut_in = Phase::login,
+     .connections = 2,
+     .says = "stopped answering during the login"},
     {.name = "latency_20ms_each_way", .c2s = delay(20), .s2c = delay(20), .fault_connection = 0},
 };
 
-// Two ctest tests, so that each stays well inside the time limit.
+// Three ctest tests, so that each stays well inside the time limit.
 INSTANTIATE_TEST_SUITE_P(Cuts, SyncNetworkFault, ::testing::ValuesIn(k_cut_rows), RowName{});
+INSTANTIATE_TEST_SUITE_P(Logins, SyncNetworkFault, ::testing::ValuesIn(k_login_rows), RowName{});
 INSTANTIATE_TEST_SUITE_P(Slow, SyncNetworkFault, ::testing::ValuesIn(k_slow_rows), RowName{});
 
 } // namespace
