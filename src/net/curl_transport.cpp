@@ -65,6 +65,14 @@ std::string seconds_text(std::chrono::milliseconds ms) {
          " s";
 }
 
+// A failure of the connection itself (closed, reset, stalled past the timeout), marked
+// core::Error::transient: connecting again may work (sync::Runner retries a few times).
+util::Unexpected<core::Error> lost(std::string message, std::string hint = {}) {
+  auto e = core::fail(core::Scope::account, std::move(message), std::move(hint));
+  e.error.transient = true;
+  return e;
+}
+
 // Decodes base64 (a SASL error challenge such as XOAUTH2's {"status":"401",...}).
 std::string decode_base64(std::string_view text) {
   std::string out((text.size() / 4 + 1) * 3, '\0');
@@ -245,8 +253,7 @@ struct CurlTransport::Impl {
         auto ready = self.wait(WaitFor::read, std::max(left, std::chrono::milliseconds(0)));
         UIDSYNC_TRY(ready);
         if (!*ready) {
-          return core::fail(core::Scope::account,
-                            "server " + self.m_peer + " did not answer within " +
+          return lost("server " + self.m_peer + " did not answer within " +
                                 seconds_text(self.m_io_timeout),
                             "the server or the network is stalled; try again later");
         }
@@ -287,8 +294,7 @@ struct CurlTransport::Impl {
                                                       deadline - Clock::now()));
             UIDSYNC_TRY(ready);
             if (!*ready) {
-              return core::fail(core::Scope::account,
-                                "server " + self.m_peer + " stalled in the middle of a literal");
+              return lost("server " + self.m_peer + " stalled in the middle of a literal");
             }
           }
           skip -= *got;
@@ -494,7 +500,19 @@ core::Result<std::unique_ptr<CurlTransport>> CurlTransport::connect(const Connec
       return core::fail(core::Scope::account, "cannot connect to " + peer + via + ": " + detail,
                         o.proxy.empty() ? "check host and port, and that the server is reachable"
                                         : "check the proxy setting, host and port");
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+      // The connection was closed or reset during the greeting, TLS or the login.
+      return lost("connection to " + peer + via + " lost before the login finished: " + detail,
+                  "check the network; it is tried again a few times");
     case CURLE_OPERATION_TIMEDOUT:
+      if (!self->m_greeting.empty()) {
+        // It greeted, then went silent: a stall, not a wrong port (which never greets).
+        return lost("server " + peer + via + " stopped answering during the login after " +
+                        seconds_text(elapsed) + " (" + detail + ")",
+                    "check the network or the server's load; raise the account's timeout");
+      }
       return core::fail(core::Scope::account,
                         "cannot connect to " + peer + via + ": no answer within " +
                             seconds_text(elapsed) + " (" + detail + ")",
@@ -538,6 +556,14 @@ core::Result<std::unique_ptr<CurlTransport>> CurlTransport::connect(const Connec
                             "to send the password in cleartext",
                         "use tls = \"implicit\" with the server's TLS port (usually 993)");
     case CURLE_SSL_CONNECT_ERROR:
+      if (detail.find("SSL_ERROR_SYSCALL") != std::string::npos ||
+          detail.find("unexpected eof") != std::string::npos ||
+          detail.find("reset by peer") != std::string::npos) {
+        // Closed or reset in the middle of the handshake; a real TLS mismatch (wrong
+        // version number, handshake failure alert) is not tried again.
+        return lost("connection to " + peer + via + " lost during the TLS handshake: " + detail,
+                    "check the network; it is tried again a few times");
+      }
       return core::fail(core::Scope::account,
                         "TLS handshake with " + peer + " failed: " + detail,
                         o.tls == TlsMode::implicit
@@ -618,15 +644,14 @@ core::Result<std::size_t> CurlTransport::read_some(std::span<char> buf) {
       break;
     }
     if (rc != CURLE_OK) {
-      return core::fail(core::Scope::account, "connection to " + m_peer + " failed while reading: " +
-                                                  curl_easy_strerror(rc));
+      return lost("connection to " + m_peer + " failed while reading: " + curl_easy_strerror(rc));
     }
     if (n == 0) {
       if (total > 0) {
         m_maybe_pending = true; // report the close on the next call
         break;
       }
-      return core::fail(core::Scope::account, "connection closed by the server " + m_peer);
+      return lost("connection closed by the server " + m_peer);
     }
     total += n;
     m_bytes_read += n;
@@ -652,15 +677,13 @@ core::Result<void> CurlTransport::write_all(std::string_view data,
       auto ready = wait(WaitFor::write, std::max(left, std::chrono::milliseconds(0)));
       UIDSYNC_TRY(ready);
       if (!*ready) {
-        return core::fail(core::Scope::account, "timed out after " + seconds_text(timeout) +
-                                                    " writing to " + m_peer,
-                          "the server or the network is stalled; try again later");
+        return lost("timed out after " + seconds_text(timeout) + " writing to " + m_peer,
+                    "the server or the network is stalled; try again later");
       }
       continue;
     }
     if (rc != CURLE_OK) {
-      return core::fail(core::Scope::account, "connection to " + m_peer + " failed while writing: " +
-                                                  curl_easy_strerror(rc));
+      return lost("connection to " + m_peer + " failed while writing: " + curl_easy_strerror(rc));
     }
     data.remove_prefix(n);
     m_bytes_written += n;

@@ -35,9 +35,23 @@ namespace {
 // Reconnects per folder, however much each attempt achieves.
 constexpr int k_max_reconnects_total = 16;
 
-// What tells, without SELECT, whether a folder changed since the last sync.
+// Attempts at opening one connection while it breaks before it is usable (closed,
+// reset or timed out during the greeting, TLS, the login or the first commands after
+// it), and the pause before the 2nd and the 3rd: at most 1.5 s of waiting in all. A
+// login refusal, a certificate problem or a config error is never tried again (a
+// wrong password tried again can lock the account).
+constexpr int k_connect_attempts = 3;
+constexpr std::array<std::chrono::milliseconds, k_connect_attempts - 1> k_connect_backoff{
+    std::chrono::milliseconds(500), std::chrono::milliseconds(1000)};
+
+// Logins that succeeded on this thread (the account's connector returned a transport;
+// counted by sync_account()'s wrapper): a connection failing after one was lost, not
+// refused.
+thread_local std::size_t t_logins = 0;
+
 // LOGOUT at the end of a run is sent, not waited for (see Runner::logout).
 constexpr std::chrono::milliseconds k_logout_wait{0};
+// What tells, without SELECT, whether a folder changed since the last sync.
 constexpr std::string_view k_status_items = "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)";
 
 // Everything a folder attempt can achieve, summed: a change means progress.
@@ -176,6 +190,10 @@ public:
 private:
   // Opens a connection; `compress`: start COMPRESS at once (when wanted and offered).
   core::Result<std::unique_ptr<Connection>> connect(bool compress = true);
+  // connect(), tried k_connect_attempts times in all while each failure is transient
+  // (core::Error::transient, or any failure after the login succeeded), with
+  // k_connect_backoff between attempts. Fails with the last error, naming the attempts.
+  core::Result<std::unique_ptr<Connection>> open_connection(bool compress = true);
   core::Result<void> compress(Connection& connection);
   // Sends LOGOUT and closes without waiting for the server's BYE (RFC 3501 §6.1.3
   // asks nothing of the client after it): every command before it has completed,
@@ -254,6 +272,36 @@ core::Result<void> Runner::compress(Connection& connection) {
   return {};
 }
 
+core::Result<std::unique_ptr<Connection>> Runner::open_connection(bool compress) {
+  auto log = util::logger("sync");
+  for (int attempt = 1;; ++attempt) {
+    const std::size_t logins = t_logins;
+    auto c = connect(compress);
+    if (c) {
+      if (attempt > 1) {
+        log->info("account {}: connected on attempt {} of {}", m_account.name, attempt,
+                  k_connect_attempts);
+      }
+      return c;
+    }
+    const bool lost = c.error().transient || t_logins != logins;
+    if (!lost) {
+      return c; // refused, untrusted, misconfigured: as it is, at once
+    }
+    if (attempt == k_connect_attempts) {
+      core::Error e = std::move(c).error();
+      e.message = "no usable connection after " + std::to_string(k_connect_attempts) +
+                  " attempts: " + e.message;
+      return util::unexpected(std::move(e));
+    }
+    const auto pause = k_connect_backoff[static_cast<std::size_t>(attempt - 1)];
+    log->warn("account {}: {}; reconnecting in {:.1f} s (attempt {} of {})", m_account.name,
+              c.error().message, std::chrono::duration<double>(pause).count(), attempt + 1,
+              k_connect_attempts);
+    std::this_thread::sleep_for(pause);
+  }
+}
+
 void Runner::run() {
   auto db = state::Db::open(m_options.db_path);
   if (!db) {
@@ -262,7 +310,7 @@ void Runner::run() {
   }
   // The listing connection compresses only once there is work: a no-op run is
   // cheaper without COMPRESS's round trip.
-  auto first = connect(false);
+  auto first = open_connection(false);
   if (!first) {
     m_result.error = first.error();
     return;
@@ -586,7 +634,7 @@ void Runner::work(std::unique_ptr<Connection> connection) {
     broken = db.error();
   } else if (!connection) {
     // Connect before taking a folder, so the pool has its size from the start.
-    auto opened = connect();
+    auto opened = open_connection();
     if (opened) {
       connection = std::move(*opened);
     } else {
@@ -604,7 +652,7 @@ void Runner::work(std::unique_ptr<Connection> connection) {
     while (true) {
       const std::uint64_t before = progress_of(result.stats);
       if (!connection) {
-        auto opened = connect();
+        auto opened = open_connection();
         if (!opened) {
           give_up(*index, opened.error());
           return;
@@ -620,6 +668,11 @@ void Runner::work(std::unique_ptr<Connection> connection) {
       if (done.error().scope < core::Scope::account ||
           done.error().message.find(m_options.db_path.string()) != std::string::npos) {
         result.error = done.error();
+        // Commands the folder left in flight (a fetch stopped by a local error) have
+        // handlers into that folder's sync, which is gone: the session is not used again.
+        if (connection->session->in_flight() > 0) {
+          connection.reset();
+        }
         break;
       }
       connection.reset(); // the session is unusable after a connection-level failure
@@ -710,7 +763,15 @@ bool AccountResult::ok() const {
 
 AccountResult sync_account(const core::Account& account, const AccountOptions& options) {
   AccountResult result;
-  Runner runner(account, options, result);
+  AccountOptions counted = options;
+  counted.connect = [inner = options.connect]() {
+    auto transport = inner();
+    if (transport) {
+      ++t_logins;
+    }
+    return transport;
+  };
+  Runner runner(account, counted, result);
   runner.run();
   result.connections = runner.connections();
   result.bytes_in = runner.wire().in;

@@ -22,6 +22,10 @@ struct Error {
   Scope scope = Scope::fatal;
   std::string message; // what is wrong, naming the file:line, folder or UID
   std::string hint;    // what the user can do about it; may be empty
+  // The connection broke (closed, reset, or silent past the timeout) rather than being
+  // refused: the same step may succeed when tried again. Set by the transport; a login
+  // refusal, a certificate problem or a config error is never transient.
+  bool transient = false;
 
   // "message" or "message (hint)" for one-line output.
   std::string what() const;

@@ -25,7 +25,9 @@
 namespace uidsync::sync {
 
 // Opens one authenticated connection to the account's server. Called from the
-// runner's worker threads, possibly at the same time: it must be thread-safe.
+// runner's worker threads, possibly at the same time: it must be thread-safe. A
+// failure marked core::Error::transient (the connection broke) is tried again; any
+// other failure (login refused, certificate, config) ends the account at once.
 using Connector = std::function<core::Result<std::unique_ptr<net::Transport>>()>;
 
 struct AccountOptions {
@@ -87,8 +89,11 @@ struct AccountResult {
 // each on its own connection and its own state::Db handle of `db_path`, and run
 // sync::sync_folder(). A folder failing with Scope::account or fatal (connection
 // lost, timeout) is retried on a new connection, at most `max_reconnects` times;
-// folder-scope failures are not retried. When no new connection can be made, the
-// folders not synced yet fail with that error.
+// folder-scope failures are not retried. Every connection (the first, the pool's,
+// each reconnect) is opened up to 3 times, 0.5 s then 1 s apart, while it breaks before
+// it is usable (a transient connector failure, or a failure after the login); the last
+// failure reads "no usable connection after 3 attempts: ...". When no new connection
+// can be made, the folders not synced yet fail with that error.
 AccountResult sync_account(const core::Account& account, const AccountOptions& options);
 
 // The folders to sync, in sync order: INBOX (any case) first, then by name.
