@@ -79,14 +79,7 @@ timed() {
 
 # unflag: removes \Flagged again from the messages mutate flagged.
 unflag() {
-  local folder count set i
-  while IFS= read -r folder; do
-    count=$("$FIXTURE" doveadm "$DOV" -f flow mailbox status -u "$IMAP_USER" messages "$folder" \
-      2>/dev/null | sed -n 's/.*messages=\([0-9]*\).*/\1/p') || true
-    set=
-    for ((i = 1; i <= ${count:-0}; i += 100)); do set+=${set:+,}$i; done
-    [ -n "$set" ] && "$FIXTURE" doveadm "$DOV" flags remove -u "$IMAP_USER" '\Flagged' mailbox "$folder" "$set"
-  done < <("$FIXTURE" doveadm "$DOV" mailbox list -u "$IMAP_USER")
+  flag_every_100th remove
   say "server changed: \\Flagged removed again"
 }
 
@@ -113,7 +106,7 @@ if [ "$PROFILER" != none ]; then
   case $PROFILER in
   perf)
     perf record -g -o "$WORK/perf.data" -- "${CMD[@]}" >"$LOGS/profile.log" 2>&1
-    perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 1.5 2>/dev/null |
+    perf report -i "$WORK/perf.data" --stdio --no-children -g none --percent-limit 1 2>/dev/null |
       grep -v '^$' | head -n 80
     ;;
   heaptrack)

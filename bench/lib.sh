@@ -132,17 +132,24 @@ peer_command() {
   esac
 }
 
-# \Flagged on 1 % of each folder's messages (every 100th by sequence number) and
-# 0.1 % new messages (the corpus continued past N), through doveadm.
-mutate() {
-  local n=$1 profile=$2 run=$3 folder count set i
+# flag_every_100th add|remove: \Flagged added to or removed from every 100th message
+# (by sequence number) of each folder, through doveadm.
+flag_every_100th() {
+  local op=$1 folder count set i
   while IFS= read -r folder; do
     count=$("$FIXTURE" doveadm "$DOV" -f flow mailbox status -u "$IMAP_USER" messages "$folder" \
       2>/dev/null | sed -n 's/.*messages=\([0-9]*\).*/\1/p') || true
     set=
     for ((i = 1; i <= ${count:-0}; i += 100)); do set+=${set:+,}$i; done
-    [ -n "$set" ] && "$FIXTURE" doveadm "$DOV" flags add -u "$IMAP_USER" '\Flagged' mailbox "$folder" "$set"
+    [ -n "$set" ] && "$FIXTURE" doveadm "$DOV" flags "$op" -u "$IMAP_USER" '\Flagged' mailbox "$folder" "$set"
   done < <("$FIXTURE" doveadm "$DOV" mailbox list -u "$IMAP_USER")
+}
+
+# \Flagged on 1 % of each folder's messages (every 100th by sequence number) and
+# 0.1 % new messages (the corpus continued past N), through doveadm.
+mutate() {
+  local n=$1 profile=$2 run=$3
+  flag_every_100th add
   local extra=$((n / 1000)) dir=$run/new-mail file name
   [ "$extra" -ge 1 ] || extra=1
   mkdir -p "$dir"
