@@ -11,8 +11,14 @@
 # doveadm) and times the change re-sync. Both runs are timed with /usr/bin/time
 # (wall seconds, peak RSS) and the Maildir is checked against the server's
 # (bench/verify-maildir) after each.
-# Each further round (ROUNDS) toggles the same flags back (even rounds: removed, no new
-# mail; odd rounds: as the first change) and times one more change re-sync.
+# Each further round (ROUNDS) toggles the same flags back (even rounds: removed; odd
+# rounds: added again), delivers 0.1 % new messages again and times one more change
+# re-sync.
+# With COMPARE=BINARY, a second uidsync binary is timed in the same run: its own
+# initial sync (into a second Maildir, after the first), and every change round
+# alternates between the binaries on the one Maildir and state (rounds 1 and 4 with
+# UIDSYNC, 2 and 3 with COMPARE, and so on), so both see the same machine load and
+# both flag directions.
 # With PROFILER=perf or PROFILER=heaptrack, one more change (flags toggled) is synced
 # under `perf record -g` or heaptrack, and the top of its report is printed; that run
 # is not timed.
@@ -20,7 +26,7 @@
 # Environment: WORK (scratch dir, default /tmp/uidsync-change; must be reachable by
 # Dovecot's users), INBOX_N (35000), ROUNDS (1), PROFILER (none|perf|heaptrack), SEED
 # (42), GAP (seconds slept before a re-sync, 1.5), UIDSYNC (the binary; default:
-# build/release, built first).
+# build/release, built first), COMPARE (unset).
 # Output: one line per timed run on stdout, logs in $WORK/logs.
 set -euo pipefail
 export LC_ALL=C
@@ -35,6 +41,7 @@ WORK=${WORK:-/tmp/uidsync-change}
 INBOX_N=${INBOX_N:-35000}
 ROUNDS=${ROUNDS:-1}
 PROFILER=${PROFILER:-none}
+COMPARE=${COMPARE:-}
 SEED=${SEED:-42}
 GAP=${GAP:-1.5}
 # make-corpus puts 70 % of the messages in INBOX.
@@ -52,6 +59,9 @@ perf | heaptrack) command -v "$PROFILER" >/dev/null || die "missing $PROFILER" ;
 *) die "PROFILER must be none, perf or heaptrack" ;;
 esac
 build_uidsync uidsync
+if [ -n "$COMPARE" ]; then
+  [ -x "$COMPARE" ] || die "COMPARE=$COMPARE is not an executable"
+fi
 
 if [ -d "$WORK/run/dovecot" ]; then
   "$FIXTURE" stop "$WORK/run/dovecot" || true
@@ -68,36 +78,43 @@ RUN=$WORK/run
 load_corpus "$RUN" "$N" small
 configure "$RUN"
 
-# timed PHASE: one uidsync run, its line printed.
+# timed RUN PHASE [BINARY]: one uidsync run (BINARY, default UIDSYNC) on RUN's
+# Maildir, its line printed.
 timed() {
-  local phase=$1
-  run_peer "$RUN" uidsync "$phase" "$LOGS/$phase"
-  printf '%-10s %6.2f s %8d KiB  exit %s  verified %s\n' "$phase" "$SECS" "$RSS" "$STATUS" \
-    "$VERIFIED"
+  local run=$1 phase=$2 binary=${3:-$UIDSYNC} main=$UIDSYNC
+  UIDSYNC=$binary
+  run_peer "$run" uidsync "$phase" "$LOGS/$phase"
+  UIDSYNC=$main
+  printf '%-10s %6.2f s %8d KiB  exit %s  verified %s  %s\n' "$phase" "$SECS" "$RSS" "$STATUS" \
+    "$VERIFIED" "$binary"
   [ "$STATUS" = 0 ] && [ "$VERIFIED" = ok ] || die "$phase failed: see $LOGS/$phase.*"
-}
-
-# unflag: removes \Flagged again from the messages mutate flagged.
-unflag() {
-  flag_every_100th remove
-  say "server changed: \\Flagged removed again"
 }
 
 # change ROUND: the server change of that round.
 change() {
   if (($1 % 2 == 1)); then
-    mutate "$N" small "$RUN"
+    flag_every_100th add
   else
-    unflag
+    flag_every_100th remove
   fi
+  deliver_new "$N" small "$RUN/new-mail-$1"
+  say "round $1: \\Flagged $( (($1 % 2 == 1)) && echo added to || echo removed from) every 100th message, $((N / 1000)) new"
   sleep "$GAP"
 }
 
-say "INBOX_N=$INBOX_N: corpus of $N messages; uidsync $UIDSYNC"
-timed initial
+say "INBOX_N=$INBOX_N: corpus of $N messages; uidsync $UIDSYNC${COMPARE:+, compared with $COMPARE}"
+timed "$RUN" initial
+if [ -n "$COMPARE" ]; then
+  configure "$WORK/run-compare"
+  timed "$WORK/run-compare" initial-cmp "$COMPARE"
+fi
 for ((round = 1; round <= ROUNDS; round++)); do
   change "$round"
-  timed "change$round"
+  binary=$UIDSYNC
+  if [ -n "$COMPARE" ] && ((round % 4 == 2 || round % 4 == 3)); then
+    binary=$COMPARE
+  fi
+  timed "$RUN" "change$round" "$binary"
 done
 
 if [ "$PROFILER" != none ]; then

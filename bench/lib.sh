@@ -150,7 +150,15 @@ flag_every_100th() {
 mutate() {
   local n=$1 profile=$2 run=$3
   flag_every_100th add
-  local extra=$((n / 1000)) dir=$run/new-mail file name
+  deliver_new "$n" "$profile" "$run/new-mail"
+  say "n=$n: server changed: \\Flagged on every 100th message, $((n / 1000 > 0 ? n / 1000 : 1)) new"
+}
+
+# deliver_new N PROFILE DIR: 0.1 % of N new messages (the corpus continued past N,
+# written to DIR) saved to their folders on the server through doveadm.
+deliver_new() {
+  local n=$1 profile=$2 dir=$3 file name
+  local extra=$((n / 1000))
   [ "$extra" -ge 1 ] || extra=1
   mkdir -p "$dir"
   "$SRC/bench/make-corpus" "$dir" "$extra" --seed "$SEED" --profile "$profile" --start "$n" >/dev/null
@@ -160,7 +168,6 @@ mutate() {
     if [ "$(dirname "$(dirname "$file")")" = "$dir" ]; then name=INBOX; else name=${name#.}; name=${name//./\/}; fi
     "$FIXTURE" doveadm "$DOV" save -u "$IMAP_USER" -m "$name" <"$file"
   done
-  say "n=$n: server changed: \\Flagged on every 100th message, $extra new"
 }
 
 # run_peer RUN PEER PHASE LOG: runs the peer once under /usr/bin/time (output in
