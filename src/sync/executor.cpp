@@ -265,6 +265,8 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   std::map<std::string, std::string> name_of; // key -> "cur/<file>"
   if (*settled) {
     local = settled_listing(rows, name_of);
+    log->debug("{}: unchanged locally since the last sync; {} file(s) listed from the state",
+               where, local.size());
   } else {
     auto scan = folder.scan();
     UIDSYNC_TRY(scan);
