@@ -97,7 +97,8 @@ change() {
   else
     flag_every_100th remove
   fi
-  deliver_new "$N" small "$RUN/new-mail-$1"
+  # Other messages each round: the same ones again would be duplicates by Message-ID.
+  deliver_new "$N" small "$RUN/new-mail-$1" $((N + ($1 - 1) * (N / 1000)))
   say "round $1: \\Flagged $( (($1 % 2 == 1)) && echo added to || echo removed from) every 100th message, $((N / 1000)) new"
   sleep "$GAP"
 }

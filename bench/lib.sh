@@ -154,14 +154,15 @@ mutate() {
   say "n=$n: server changed: \\Flagged on every 100th message, $((n / 1000 > 0 ? n / 1000 : 1)) new"
 }
 
-# deliver_new N PROFILE DIR: 0.1 % of N new messages (the corpus continued past N,
-# written to DIR) saved to their folders on the server through doveadm.
+# deliver_new N PROFILE DIR [START]: 0.1 % of N new messages (the corpus continued
+# from message START, default N; written to DIR) saved to their folders on the
+# server through doveadm.
 deliver_new() {
-  local n=$1 profile=$2 dir=$3 file name
+  local n=$1 profile=$2 dir=$3 start=${4:-$1} file name
   local extra=$((n / 1000))
   [ "$extra" -ge 1 ] || extra=1
   mkdir -p "$dir"
-  "$SRC/bench/make-corpus" "$dir" "$extra" --seed "$SEED" --profile "$profile" --start "$n" >/dev/null
+  "$SRC/bench/make-corpus" "$dir" "$extra" --seed "$SEED" --profile "$profile" --start "$start" >/dev/null
   for file in "$dir"/cur/* "$dir"/.[!.]*/cur/*; do
     [ -f "$file" ] || continue
     name=$(basename "$(dirname "$(dirname "$file")")")
