@@ -129,7 +129,7 @@ if [ "$PROFILER" != none ]; then
     ;;
   heaptrack)
     heaptrack -o "$WORK/heaptrack" "${CMD[@]}" >"$LOGS/profile.log" 2>&1
-    heaptrack_print "$WORK"/heaptrack.*zst 2>/dev/null | sed -n '/^MOST MEMORY CONSUMED/,/^MOST TEMPORARY/p' | head -n 80
+    heaptrack_print "$WORK"/heaptrack.*zst 2>/dev/null | sed -n '/^PEAK MEMORY CONSUMERS/,/^MOST TEMPORARY/p' | head -n 80
     heaptrack_print "$WORK"/heaptrack.*zst 2>/dev/null | grep -E '^(peak heap memory|peak RSS|total memory leaked)'
     ;;
   esac
