@@ -132,28 +132,43 @@ peer_command() {
   esac
 }
 
-# \Flagged on 1 % of each folder's messages (every 100th by sequence number) and
-# 0.1 % new messages (the corpus continued past N), through doveadm.
-mutate() {
-  local n=$1 profile=$2 run=$3 folder count set i
+# flag_every_100th add|remove: \Flagged added to or removed from every 100th message
+# (by sequence number) of each folder, through doveadm.
+flag_every_100th() {
+  local op=$1 folder count set i
   while IFS= read -r folder; do
     count=$("$FIXTURE" doveadm "$DOV" -f flow mailbox status -u "$IMAP_USER" messages "$folder" \
       2>/dev/null | sed -n 's/.*messages=\([0-9]*\).*/\1/p') || true
     set=
     for ((i = 1; i <= ${count:-0}; i += 100)); do set+=${set:+,}$i; done
-    [ -n "$set" ] && "$FIXTURE" doveadm "$DOV" flags add -u "$IMAP_USER" '\Flagged' mailbox "$folder" "$set"
+    [ -n "$set" ] && "$FIXTURE" doveadm "$DOV" flags "$op" -u "$IMAP_USER" '\Flagged' mailbox "$folder" "$set"
   done < <("$FIXTURE" doveadm "$DOV" mailbox list -u "$IMAP_USER")
-  local extra=$((n / 1000)) dir=$run/new-mail file name
+}
+
+# \Flagged on 1 % of each folder's messages (every 100th by sequence number) and
+# 0.1 % new messages (the corpus continued past N), through doveadm.
+mutate() {
+  local n=$1 profile=$2 run=$3
+  flag_every_100th add
+  deliver_new "$n" "$profile" "$run/new-mail"
+  say "n=$n: server changed: \\Flagged on every 100th message, $((n / 1000 > 0 ? n / 1000 : 1)) new"
+}
+
+# deliver_new N PROFILE DIR [START]: 0.1 % of N new messages (the corpus continued
+# from message START, default N; written to DIR) saved to their folders on the
+# server through doveadm.
+deliver_new() {
+  local n=$1 profile=$2 dir=$3 start=${4:-$1} file name
+  local extra=$((n / 1000))
   [ "$extra" -ge 1 ] || extra=1
   mkdir -p "$dir"
-  "$SRC/bench/make-corpus" "$dir" "$extra" --seed "$SEED" --profile "$profile" --start "$n" >/dev/null
+  "$SRC/bench/make-corpus" "$dir" "$extra" --seed "$SEED" --profile "$profile" --start "$start" >/dev/null
   for file in "$dir"/cur/* "$dir"/.[!.]*/cur/*; do
     [ -f "$file" ] || continue
     name=$(basename "$(dirname "$(dirname "$file")")")
     if [ "$(dirname "$(dirname "$file")")" = "$dir" ]; then name=INBOX; else name=${name#.}; name=${name//./\/}; fi
     "$FIXTURE" doveadm "$DOV" save -u "$IMAP_USER" -m "$name" <"$file"
   done
-  say "n=$n: server changed: \\Flagged on every 100th message, $extra new"
 }
 
 # run_peer RUN PEER PHASE LOG: runs the peer once under /usr/bin/time (output in

@@ -469,15 +469,15 @@ constexpr std::string_view k_message_columns =
     "uid, local_name, flags, keywords, size, internaldate, message_id, digest, state";
 } // namespace
 
-core::Result<std::vector<MessageRow>> Db::message_rows(std::string_view sql, std::int64_t folder_id,
-                                                       const std::string* message_id) {
+core::Result<void> Db::each_message_row(std::string_view sql, std::int64_t folder_id,
+                                        const std::string* message_id,
+                                        const std::function<void(MessageRow&&)>& add) {
   UIDSYNC_PREPARE(stmt, sql);
   stmt.bind(1, folder_id);
   if (message_id != nullptr) {
     stmt.bind(2, *message_id);
   }
-  std::vector<MessageRow> rows;
-  UIDSYNC_TRY(m_impl->rows(stmt, fmt::format("listing messages of folder id {}", folder_id), [&] {
+  return m_impl->rows(stmt, fmt::format("listing messages of folder id {}", folder_id), [&] {
     MessageRow row;
     row.folder_id = folder_id;
     row.uid = static_cast<core::Uid>(stmt.i64(0));
@@ -489,8 +489,15 @@ core::Result<std::vector<MessageRow>> Db::message_rows(std::string_view sql, std
     row.message_id = stmt.text(6);
     row.digest = stmt.text(7);
     row.state = static_cast<MessageState>(stmt.i64(8));
-    rows.push_back(std::move(row));
-  }));
+    add(std::move(row));
+  });
+}
+
+core::Result<std::vector<MessageRow>> Db::message_rows(std::string_view sql, std::int64_t folder_id,
+                                                       const std::string* message_id) {
+  std::vector<MessageRow> rows;
+  UIDSYNC_TRY(each_message_row(sql, folder_id, message_id,
+                               [&](MessageRow&& row) { rows.push_back(std::move(row)); }));
   return rows;
 }
 
@@ -498,6 +505,18 @@ core::Result<std::vector<MessageRow>> Db::messages(std::int64_t folder_id) {
   static const std::string sql =
       fmt::format("SELECT {} FROM message WHERE folder_id = ?1 ORDER BY uid", k_message_columns);
   return message_rows(sql, folder_id, nullptr);
+}
+
+core::Result<std::map<core::Uid, MessageRow>> Db::messages_by_uid(std::int64_t folder_id) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM message WHERE folder_id = ?1 ORDER BY uid", k_message_columns);
+  std::map<core::Uid, MessageRow> rows;
+  // In UID order: each row goes at the end, without a search.
+  UIDSYNC_TRY(each_message_row(sql, folder_id, nullptr, [&](MessageRow&& row) {
+    const auto uid = row.uid;
+    rows.emplace_hint(rows.end(), uid, std::move(row));
+  }));
+  return rows;
 }
 
 core::Result<std::size_t> Db::message_count(std::int64_t folder_id) {

@@ -4,6 +4,7 @@
 
 #include <uidsync/imap/command.hpp>
 #include <uidsync/imap/uid_set.hpp>
+#include <uidsync/maildir/name.hpp>
 #include <uidsync/sync/anomaly.hpp>
 #include <uidsync/sync/executor.hpp>
 #include <uidsync/sync/quarantine.hpp>
@@ -53,6 +54,33 @@ Quarantine::Options quarantine_options(const state::Db& db, const ExecuteOptions
   const auto state_dir = options.state_dir.empty() ? db.path().parent_path() : options.state_dir;
   q.evidence_dir = evidence_dir(state_dir, q.account);
   return q;
+}
+
+// The local listing of a folder that is settled since the last sync
+// (detail::settled_locally): its files are then exactly the state's local names
+// (Folder::settled_stamp checked that when the stamp was taken, and cur/ and new/
+// kept their mtimes since), so the listing is derived from `rows` without
+// reading the directories. UID and flags come from each name as a scan would
+// take them; the size is the state's, not the file's: the planner reads the
+// size of unpaired files only, and every file here is paired with its row.
+// Fills `name_of` (key -> local name).
+std::vector<LocalMsg> settled_listing(const std::map<core::Uid, state::MessageRow>& rows,
+                                      std::map<std::string, std::string>& name_of) {
+  std::vector<LocalMsg> local;
+  local.reserve(rows.size());
+  for (const auto& [uid, r] : rows) {
+    const auto slash = r.local_name.rfind('/');
+    const auto parsed = maildir::parse_name(
+        slash == std::string::npos ? std::string_view(r.local_name)
+                                   : std::string_view(r.local_name).substr(slash + 1));
+    if (!parsed) {
+      continue; // a scan skips such a name too
+    }
+    const auto key = message_key(r.local_name);
+    local.push_back({key, parsed->uid, parsed->flags, r.size});
+    name_of[key] = r.local_name;
+  }
+  return local;
 }
 
 } // namespace
@@ -185,13 +213,9 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
 
   // 1. The state, then the server's side (SELECT, then UID, flags, size and
   // INTERNALDATE of its messages).
-  auto state_rows = db.messages(row.id);
+  auto state_rows = db.messages_by_uid(row.id);
   UIDSYNC_TRY(state_rows);
-  std::map<core::Uid, state::MessageRow> rows;
-  for (auto& r : *state_rows) {
-    rows[r.uid] = std::move(r);
-  }
-  std::vector<state::MessageRow>().swap(*state_rows); // moved-from rows: 11 MB at 35,000
+  auto rows = std::move(*state_rows);
   auto view = detail::read_remote(session, row, rows, options, where);
   UIDSYNC_TRY(view);
   const auto& by_uid = view->by_uid;
@@ -215,6 +239,7 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
   UIDSYNC_TRY(verdict);
   stats.anomalies += verdict->recorded;
   std::vector<StateRow> state;
+  state.reserve(rows.size());
   for (const auto& [uid, r] : rows) {
     state.push_back({uid, message_key(r.local_name), r.flags, r.size});
   }
@@ -233,15 +258,24 @@ core::Result<Plan> sync_folder(imap::Session& session, BodyRouter& router, maild
     remote.push_back({uid, info.flags, info.size});
   }
 
-  // 2. The local side.
-  auto scan = folder.scan();
-  UIDSYNC_TRY(scan);
+  // 2. The local side: listed, unless it is settled since the last sync.
+  auto settled = detail::settled_locally(folder, db, row);
+  UIDSYNC_TRY(settled);
   std::vector<LocalMsg> local;
   std::map<std::string, std::string> name_of; // key -> "cur/<file>"
-  for (const auto& m : scan->messages) {
-    const auto key = message_key(m.name);
-    local.push_back({key, m.uid, m.flags, m.size});
-    name_of[key] = m.name;
+  if (*settled) {
+    local = settled_listing(rows, name_of);
+    log->debug("{}: unchanged locally since the last sync; {} file(s) listed from the state",
+               where, local.size());
+  } else {
+    auto scan = folder.scan();
+    UIDSYNC_TRY(scan);
+    local.reserve(scan->messages.size());
+    for (const auto& m : scan->messages) {
+      const auto key = message_key(m.name);
+      local.push_back({key, m.uid, m.flags, m.size});
+      name_of[key] = m.name;
+    }
   }
 
   Plan plan = plan_folder(remote, local, state, options.plan);

@@ -132,7 +132,9 @@ core::Result<bool> read_incremental(imap::Session& session, const state::FolderR
   view.vanished = vanished;
   for (const auto& [uid, r] : known) {
     if (!vanished.contains(uid)) {
-      view.by_uid[uid] = RemoteInfo{uid, r.flags, r.size, r.internaldate};
+      // `known` is in UID order: each entry goes at the end, without a search.
+      view.by_uid.emplace_hint(view.by_uid.end(), uid,
+                               RemoteInfo{uid, r.flags, r.size, r.internaldate});
     }
   }
   // Changes to UIDs the state does not know, and messages above the highest known

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -169,6 +171,9 @@ public:
   core::Result<void> put_messages(const std::vector<MessageRow>& rows); // one transaction
   core::Result<void> delete_message(std::int64_t folder_id, core::Uid uid);
   core::Result<std::vector<MessageRow>> messages(std::int64_t folder_id); // by uid
+  // The same rows keyed by UID, built as they are read (no vector of every row
+  // next to the map while a large folder loads).
+  core::Result<std::map<core::Uid, MessageRow>> messages_by_uid(std::int64_t folder_id);
   core::Result<std::size_t> message_count(std::int64_t folder_id);
   // Only the UIDs (ascending) or only the local names of a folder's rows: a
   // fraction of the memory of messages() for a large folder.
@@ -205,6 +210,11 @@ private:
   static core::Result<Db> open_file(const std::filesystem::path& path, Check check);
   core::Result<std::vector<MessageRow>> message_rows(std::string_view sql, std::int64_t folder_id,
                                                      const std::string* message_id);
+  // Runs `sql` (message columns, ?1 = `folder_id`, ?2 = `message_id` when given) and
+  // hands each row to `add`.
+  core::Result<void> each_message_row(std::string_view sql, std::int64_t folder_id,
+                                      const std::string* message_id,
+                                      const std::function<void(MessageRow&&)>& add);
   std::unique_ptr<Impl> m_impl;
 };
 
